@@ -1,0 +1,91 @@
+"""`TensorAgent`: the entry point for chat front-ends, orchestrators and eval harnesses."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import Any, Optional
+
+from tensor_agent.config import Settings
+from tensor_agent.errors import InputError
+from tensor_agent.schema import Plan, Result
+
+MAX_MESSAGE_BYTES = 1_000_000 * 4  # hard limit for invoke(); plan() reads a window of any size
+
+
+class TensorAgent:
+    """@TENSOR. `plan(text)` is instant and runs nothing; `invoke(text)` runs the graph.
+
+    Args:
+        home: Workspace directory (default: TENSOR_HOME or ~/.tensor-agent). All state lives there.
+        progress: Show progress bars for long work.
+        remember: Record designs and outcomes in the vector memory.
+        **overrides: Settings fields to override (planner="llm", llm_base_url=..., ...).
+    """
+
+    def __init__(self, home: Optional[str | os.PathLike] = None, *, progress: bool = False,
+                 remember: bool = True, **overrides: Any):
+        self.settings = Settings.from_env(home, **overrides)
+        self.progress = progress
+        self.remember = remember
+        self._graph = None
+        self._conn: Optional[sqlite3.Connection] = None
+        self._lock = threading.Lock()
+
+    # --- planning ------------------------------------------------------------------------
+    def plan(self, text: str | bytes | None) -> Plan:
+        """The plan for `text`, without running any tool."""
+        from tensor_agent.planner import make_plan
+
+        return make_plan(text, self.settings)
+
+    # --- running -------------------------------------------------------------------------
+    def _compiled(self):
+        with self._lock:
+            if self._graph is None:
+                from langgraph.checkpoint.sqlite import SqliteSaver
+
+                from tensor_agent.graph import compile_with_checkpointer
+
+                self._conn = sqlite3.connect(self.settings.threads_db, check_same_thread=False)
+                self._graph = compile_with_checkpointer(SqliteSaver(self._conn))
+            return self._graph
+
+    def invoke(self, text: str | bytes | None, thread_id: str = "default", **context: Any) -> Result:
+        """Run @TENSOR on `text` in conversation `thread_id`.
+
+        Keyword arguments are tool options, e.g. `dataset="digits"`, `data_path=...`,
+        `target_column=...`, `epochs=3`, `time_budget_s=60`, `model_path=...`.
+        """
+        if isinstance(text, (bytes, bytearray)) and len(text) > MAX_MESSAGE_BYTES or \
+                isinstance(text, str) and len(text) > MAX_MESSAGE_BYTES:
+            raise InputError(f"message too large ({len(text):,} characters; the limit is {MAX_MESSAGE_BYTES:,})")
+        from tensor_agent.planner.normalize import decode
+        from tensor_agent.state import Context
+
+        message, _ = decode(text)
+        ctx = Context(settings=self.settings, options=dict(context), thread_id=str(thread_id),
+                      progress=self.progress, remember=self.remember)
+        config = {"configurable": {"thread_id": str(thread_id)}, "recursion_limit": 64}
+        state = self._compiled().invoke({"text": message}, config=config, context=ctx)
+        return Result(plan=Plan.model_validate(state["plan"]), results=state.get("results") or {},
+                      peers=state.get("peers") or {}, message=state.get("message", ""),
+                      errors=state.get("errors") or {}, thread_id=str(thread_id))
+
+    def thread_state(self, thread_id: str = "default") -> dict:
+        """The persisted state of a conversation thread (artifacts, history, last results)."""
+        snap = self._compiled().get_state({"configurable": {"thread_id": str(thread_id)}})
+        return dict(snap.values or {})
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+            self._graph = None
+
+    def __enter__(self) -> "TensorAgent":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

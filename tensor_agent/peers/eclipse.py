@@ -1,0 +1,176 @@
+"""ECLIPSE stand-in: evaluation strategy (metrics and validation scheme) for the plan.
+
+The scheme depends on modality, task and data size: stratified k-fold for small tabular
+sets, hold-out + untouched test for large ones, time-based splits for sequences, node
+splits for graphs, perplexity for language models, FID/IS for image generation, plus
+calibration and bootstrap confidence intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from tensor_agent.peers.common import dataset_size, fmt_int, has, modality_of, num_classes, task_of, text_of
+from tensor_agent.peers.registry import PeerReply, Section, register_peer
+from tensor_agent.schema import Plan
+
+SMALL = 10_000     # below: k-fold cross-validation is affordable and needed for stable estimates
+LARGE = 100_000    # above: a single stratified hold-out is precise enough
+
+
+def _split(modality: Optional[str], task: str, n: Optional[int], text: str) -> tuple[dict, list[str]]:
+    """Validation scheme (machine-readable) and its explanation."""
+    temporal = has(text, r"time[- ]?series", r"forecast\w*", r"temporal", r"\bsensor", r"\bstock", r"\bdemand")
+    grouped = has(text, r"\bpatient", r"\buser", r"\bcustomer", r"\bsubject", r"\bsession", r"\bgroup")
+    if temporal:
+        k = 5 if (n or 0) < LARGE else 3
+        scheme = {"split": "time_based", "method": "rolling-origin (expanding window) backtest", "folds": k,
+                  "gap": "at least the forecast horizon", "shuffle": False}
+        why = [f"Time-based split: {k} rolling-origin folds (train on the past, validate on the next window); never shuffle.",
+               "Leave a gap of at least the forecast horizon between train and validation to avoid look-ahead leakage.",
+               "Keep the most recent period as the final, untouched test window."]
+        return scheme, why
+    if modality == "graph":
+        scheme = {"split": "node_split" if task != "link_prediction" else "edge_split",
+                  "method": "stratified node masks 60/20/20 (or the public Planetoid split), 10 random seeds",
+                  "folds": 10, "shuffle": True}
+        why = ["Split nodes (not graphs) into train/val/test masks, stratified by class; report mean ± std over 10 random splits.",
+               "Message passing sees the whole graph: only the loss/metrics use the masks (transductive).",
+               "For inductive use, hold out whole subgraphs/graphs so test nodes are unseen during training."]
+        if task == "link_prediction":
+            why[0] = "Edge split: hide 10%/10% of edges for val/test with the same number of negative samples; remove them from the message-passing graph."
+        return scheme, why
+    if modality in ("text_generation", "image_generation"):
+        scheme = {"split": "holdout", "method": "held-out documents/images (deduplicated against train)",
+                  "fractions": [0.98, 0.01, 0.01] if (n or LARGE) >= LARGE else [0.9, 0.05, 0.05], "shuffle": True}
+        why = ["Hold out whole documents/images (not random tokens/patches); deduplicate val/test against train (near-duplicates inflate scores).",
+               "Fix the evaluation set and the sampling settings (temperature, steps, seed) so runs are comparable."]
+        return scheme, why
+    if n is not None and n < SMALL:
+        k = 10 if n < 1_000 else 5
+        method = f"stratified {k}-fold cross-validation" if task == "classification" else f"{k}-fold cross-validation"
+        if grouped:
+            method = f"stratified group {k}-fold (all rows of one entity in one fold)"
+        if n < 300:
+            method = f"repeated {method} (5 repeats)"
+        scheme = {"split": "kfold", "method": method, "folds": k, "shuffle": True,
+                  "test_fraction": 0.2 if n >= 500 else 0.0, "nested_for_tuning": n < 2_000}
+        why = [f"Small data ({fmt_int(n)} examples): {method} gives a far less noisy estimate than one split.",
+               "Tune hyper-parameters inside the folds (nested CV) or on an inner split, never on the test folds." if n < 2_000
+               else "Keep a 20% stratified test set aside; cross-validate on the rest.",
+               "Fit preprocessing (scalers, imputers, encoders, vocabularies) inside each fold."]
+        return scheme, why
+    fractions = [0.8, 0.1, 0.1] if (n or 0) < LARGE else [0.98, 0.01, 0.01]
+    scheme = {"split": "holdout", "method": "stratified train/validation/test hold-out" if task == "classification"
+              else "train/validation/test hold-out", "fractions": fractions, "shuffle": True}
+    size = fmt_int(n) if n else "unknown (assumed large)"
+    why = [f"Data size {size}: a single stratified hold-out {'/'.join(str(int(f * 100)) for f in fractions)} "
+           "(train/val/test) is precise enough; k-fold would cost k trainings for little gain.",
+           "Use the validation split for early stopping and tuning; touch the test split once, at the end."]
+    if grouped:
+        why.append("Split by entity (user/patient/customer) so the same entity never appears in train and test.")
+    return scheme, why
+
+
+def _metrics(modality: Optional[str], task: str, k: Optional[int], text: str) -> tuple[str, list[str], list[str]]:
+    """Primary metric, secondary metrics, explanations."""
+    imbalanced = has(text, r"imbalanc\w*", r"\brare\b", r"\bfraud", r"\banomal\w*", r"\bskew\w*", r"minority")
+    if modality == "text_generation" or task == "generation" and modality != "image_generation":
+        return "perplexity", ["bits_per_token", "exact_match/BLEU/ROUGE on task prompts", "human preference win-rate"], [
+            "Perplexity = exp(mean token cross-entropy) on held-out text; compare only with the same tokenizer.",
+            "Add task-level checks (exact match, BLEU/ROUGE for summaries) and a small human/LLM-judge preference study."]
+    if modality == "image_generation":
+        return "FID", ["Inception Score", "precision/recall (k-NN manifold)", "CLIP score if text-conditioned"], [
+            "FID between ≥10k generated and real images (same preprocessing, fixed sample count); lower is better.",
+            "Inception Score for diversity/confidence; precision/recall separate fidelity from coverage."]
+    if task == "seq2seq":
+        return "BLEU/chrF (translation) or ROUGE-L (summarisation)", ["BERTScore", "exact match", "human adequacy rating"], [
+            "Report corpus-level BLEU/chrF (sacreBLEU signature) or ROUGE-L; add BERTScore for paraphrase tolerance."]
+    if task == "regression" or has(text, r"forecast\w*"):
+        return "MAE", ["RMSE", "MAPE/sMAPE" if has(text, r"forecast\w*") else "R²", "residual plots"], [
+            "MAE is robust and in the target's unit; RMSE penalises large errors; compare with a naive baseline "
+            "(last value / seasonal naive for forecasts, the mean for regression)."]
+    if task == "link_prediction":
+        return "ROC-AUC", ["Hits@K", "MRR"], ["Rank each positive edge against sampled negatives: ROC-AUC, Hits@K and MRR."]
+    if task == "detection":
+        return "mAP@[.5:.95]", ["mAP@.5", "recall at fixed precision"], ["COCO-style mAP over IoU thresholds."]
+    if task == "segmentation":
+        return "mean IoU", ["Dice", "pixel accuracy"], ["Mean IoU over classes; Dice for medical-style masks."]
+    binary = k == 2 or has(text, r"\bbinary\b", r"\bfraud", r"\bchurn", r"\bspam", r"\bdefault")
+    if imbalanced:
+        primary = "PR-AUC" if binary else "macro-F1"
+        return primary, ["ROC-AUC" if binary else "balanced accuracy", "per-class recall", "confusion matrix"], [
+            f"Imbalanced classes: accuracy is misleading; use {primary} and per-class recall, "
+            "and pick the decision threshold on validation data for the cost of errors."]
+    if binary:
+        return "ROC-AUC", ["accuracy", "F1", "precision/recall at the chosen threshold"], [
+            "ROC-AUC is threshold-free; report F1/precision/recall at the threshold you will deploy."]
+    return "accuracy", ["macro-F1", "top-5 accuracy" if (k or 0) > 20 else "per-class recall", "confusion matrix"], [
+        "Accuracy is fine for balanced classes; macro-F1 exposes weak classes."]
+
+
+def _ci_halfwidth(n_test: Optional[int], p: float = 0.9) -> Optional[float]:
+    """95% normal-approximation half-width of an accuracy estimate on n_test examples."""
+    if not n_test:
+        return None
+    return 1.96 * math.sqrt(p * (1 - p) / n_test)
+
+
+@register_peer("ECLIPSE", standin=True)
+def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
+    """Metrics and validation scheme for the plan's modality, task and data size."""
+    text = text_of(plan)
+    modality = modality_of(plan, context)
+    task = task_of(plan, modality)
+    n, n_src = dataset_size(plan, context)
+    k = num_classes(plan, context)
+    scheme, split_why = _split(modality, task, n, text)
+    primary, secondary, metric_why = _metrics(modality, task, k, text)
+
+    uncertainty: list[str] = []
+    n_test = None
+    if n:
+        frac = (scheme.get("fractions") or [None, None, scheme.get("test_fraction") or 0.2])[-1] or 0.2
+        n_test = max(1, int(n * frac))
+    hw = _ci_halfwidth(n_test)
+    uncertainty.append("95% confidence intervals by bootstrap: resample the test predictions 1,000 times and report "
+                       "the 2.5-97.5 percentiles of the metric.")
+    if hw is not None:
+        uncertainty.append(f"With ~{fmt_int(n_test)} test examples an accuracy near 90% is known to about ±{hw * 100:.1f} "
+                           "points (95%), so smaller differences between models are noise.")
+    uncertainty.append("Compare two models on the same test set with a paired test (McNemar for classifiers, "
+                       "paired bootstrap otherwise), and over ≥3 training seeds.")
+
+    checks = ["Leakage: fit every preprocessing step on the training split only; check for duplicates across splits."]
+    if modality not in ("text_generation", "image_generation") and task in ("classification", "node_classification"):
+        checks.append("Calibration: reliability diagram and expected calibration error (ECE, 15 bins); "
+                      "fix with temperature scaling on the validation split if the model is over-confident.")
+    checks.append("Baselines: a trivial model (majority class / mean / last value) and a simple strong one "
+                  "(logistic regression or gradient boosting) to show the model earns its complexity.")
+    if modality in ("image", "text", "sequence"):
+        checks.append("Robustness: evaluate on a shifted slice (new source, time period, noise/corruptions) "
+                      "and per subgroup (slice metrics) before deployment.")
+    if plan.constraint("accuracy_target") is not None:
+        checks.append(f"Acceptance: the lower end of the 95% CI of {primary} must clear the target "
+                      f"{plan.constraint('accuracy_target')}, not just the point estimate.")
+
+    summary = (f"Use {scheme['method']} and report {primary} (with {', '.join(secondary[:2])}) "
+               f"for {modality or 'this'} {task.replace('_', ' ')}"
+               + (f" with {fmt_int(n)} examples" if n else "") + ", with bootstrap 95% confidence intervals.")
+    recs = [f"Split: {scheme['method']}.", f"Primary metric: {primary}; also {', '.join(secondary)}.",
+            "Report mean ± 95% CI over ≥3 seeds; never tune on the test split."]
+    return PeerReply(
+        peer="ECLIPSE",
+        summary=summary,
+        sections=[
+            Section(title="Validation scheme", items=split_why),
+            Section(title="Metrics", items=[f"Primary: {primary}", f"Secondary: {', '.join(secondary)}", *metric_why]),
+            Section(title="Uncertainty", items=uncertainty),
+            Section(title="Checks", items=checks),
+        ],
+        recommendations=recs,
+        data={"modality": modality, "task": task, "dataset_size": n, "dataset_size_source": n_src,
+              "num_classes": k, "scheme": scheme, "primary_metric": primary, "secondary_metrics": secondary,
+              "bootstrap_resamples": 1000, "ci_halfwidth_at_90pct": hw},
+    )

@@ -1,0 +1,267 @@
+"""Cue patterns of the rules planner, matched against the repaired (lower-case) message.
+
+Each table maps a label to regular expressions. Intent cues are request-shaped (verbs and
+questions), not bare nouns, so "my trained model" does not ask for training.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _c(*patterns: str) -> list[re.Pattern[str]]:
+    return [re.compile(p) for p in patterns]
+
+
+_MODEL = r"(?:model|architecture|network|net|backbone|classifier|regressor|detector|encoder|family|approach|setup)"
+_DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
+           r"microcontrollers?|mcu|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|iot|drones?)")
+
+INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
+    "design": _c(
+        r"\bdesign(?:s|ing)?\b(?! (?:doc|choices? (?:i|we) made))",
+        r"\bre-?design\b",
+        r"\barchitect(?:ing)?\b",
+        r"\b(?:what|which) (?:kind of |type of |sort of )?(?:\w+ ){0,2}(?:model|architecture|network|backbone|family|approach)s?\b(?! (?:have|has|did|worked|won|performed|scored|was|were|we|did|gave|is our))",
+        r"\bwhat (?:should|would|could|do you recommend) (?:i|we) (?:build|use|try|pick|choose|go with)\b",
+        r"\brecommend(?:ation)?s?\b(?! system)", r"\bsuggest(?:ion)?s?\b(?! (?:\w+ )?(?:features|metrics|ways to clean|cleaning|preprocessing|augmentations?))", r"\bpropos(?:e|al)\b",
+        r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer))",
+        r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
+        r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
+        r"\bneed (?:a|an) (?:\w+ ){0,3}" + _MODEL + r"\b",
+        r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
+        r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
+    ),
+    "implement": _c(
+        r"\bimplement(?:s|ed|ing|ation)?\b",
+        r"\bwrite (?:me )?(?:the |some |a |an |out )?(?:\w+ ){0,3}(?:code|module|class|implementation|script|layer|snippet|model)\b",
+        r"\bcode (?:up|it|this|that|a|an|the)\b", r"\bcode for\b",
+        r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
+        r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
+        r"\bgive me (?:the |some )?code\b", r"\bsnippet\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
+        r"\bfrom scratch in\b", r"\brunnable\b", r"\bwrite (?:a|an|the|me)\b",
+    ),
+    "train": _c(
+        r"(?<!aware )(?<!-aware )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens)\b))",
+        r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
+        r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
+        r"\bhyper-?parameter (?:search|tuning|sweep|optimization)\b", r"\btune (?:the )?hyper-?parameters\b",
+    ),
+    "fine_tune": _c(
+        r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
+        r"\bfeature[- ]extract\w*", r"\bfreez(?:e|ing) (?:the )?(?:\w+ )?(?:backbone|encoder|layers|base|weights)\b",
+        r"\badapt(?:s|ing)? (?:a |an |the |my |this |it |our )?(?:\w+ ){0,3}(?:to|for)\b",
+        r"\bdomain adaptation\b", r"\binstruction[- ]tun\w*", r"\bcontinue(?:d)? (?:pre-?)?training\b",
+        r"\blow-rank adaptation\b", r"\bprompt[- ]tuning\b", r"\bprefix[- ]tuning\b", r"\bretrain (?:the )?(?:last|top|head)\b",
+    ),
+    "compress": _c(
+        r"\bquantiz\w*", r"\bint ?(?:8|4)\b", r"\b(?:8|4)[- ]?bit\b", r"\bfp16\b", r"\bhalf[- ]precision\b",
+        r"\bprun(?:e|ed|es|ing)\b", r"\bsparsif\w*", r"\bdistill(?:s|ed|ing|ation)?\b(?!bert|gpt|roberta)",
+        r"\bcompress\w*", r"\bshrink\w*", r"\bslim (?:it|down)\b",
+        r"\bexport\w* (?:\w+ ){0,3}(?:to|as|for|in) (?:\w+ )?(?:onnx|tflite|coreml|core ml|torchscript|mobile|edge|ios|android|openvino|tensorrt)\b",
+        r"\b(?:onnx|tflite|tensorrt|coreml|core ml|openvino|torchscript)\b",
+        r"\b(?:optimiz\w*|speed(?:ing)? up|accelerat\w*)\b[^.;?!]{0,50}\b(?:inference|serving|deploy\w*|latency|throughput|on-device|" + _DEVICE + r")",
+        r"\b(?:make|get|making)(?: (?:it|the model|my model|this|the network|them|the \w+|my \w+))? (?:\w+ )?(?:faster|smaller|lighter|leaner|cheaper to run)\b",
+        r"\breduce (?:the |its |my )?(?:model |inference )?(?:size|latency|memory|footprint|flops|macs)\b",
+        r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b",
+        r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
+    ),
+    "estimate_data": _c(
+        r"\bhow (?:much|many) (?:\w+ ){0,3}(?:data|samples|examples|images|photos|pictures|labels|labeled|annotations|rows|records|sentences|documents|texts|instances|points|observations|clips|hours|nodes|graphs|sequences|scans|shots|tokens|reviews)\b",
+        r"\bdata (?:requirements?|size|budget|needs|volume)\b", r"\bdataset size\b",
+        r"\b(?:annotation|labeling|labelling) (?:effort|time|budget|cost|workload|hours|plan)\b",
+        r"\benough (?:\w+ )?(?:data|samples|examples|images|labels|training data)\b",
+        r"\bestimat\w* (?:the |how )?(?:\w+ ){0,2}(?:data|dataset|samples|examples|labels|annotation|number)\b",
+        r"\bminimum (?:number of |amount of )?(?:\w+ )?(?:samples|examples|data|images|labels)\b",
+        r"\bsample size\b", r"\bhow long (?:will|would|does) (?:it take to )?(?:annotate|label)\b",
+        r"\blearning curve\b", r"\bamount of (?:\w+ )?data\b", r"\bneed to (?:label|annotate|collect)\b",
+        r"\bhow long (?:will|would|does|do) (?:the )?(?:annotation|labeling|labelling)\b",
+        r"\b\d[\w,.]*\s+(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
+        r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
+        r"\bhow (?:many|much) (?:more )?(?:do|would|should|will) (?:i|we) (?:need to )?(?:label|annotate|collect)\b",
+    ),
+    "evaluate": _c(
+        r"\bevaluat\w*", r"\bvalidation (?:scheme|strategy|set|split|protocol|approach|plan|setup)\b",
+        r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
+        r"\b(?:which|what) (?:\w+ )?metrics?\b", r"\bmetrics? (?:should|to|for|do)\b",
+        r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
+        r"\bassess\w*", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
+        r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
+        r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
+        r"\bstatistical(?:ly)? significan\w*", r"\bcompare (?:\w+ ){0,3}fairly\b",
+        r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
+        r"\bcalibrat(?:ion|ed)\b(?! data)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
+        r"\bhow (?:do|can|would) (?:i|we) (?:know|tell) (?:if|whether)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
+        r"\bwhat (?:should|do|would) (?:we|i) report\b", r"\b(?:what|which) (?:\w+ )?validation\b", r"\brolling[- ]origin\b", r"\bbacktest\w*",
+        r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score)\b",
+    ),
+    "explain": _c(
+        r"\bexplain\w*", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b",
+        r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
+        r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
+        r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",
+        r"\bwalk me through\b", r"\bdifference between\b", r"\bteach me\b", r"\beli5\b",
+        r"\bformula\w*", r"\bequations?\b", r"\bunderstand\b", r"\bwhat (?:is|are) (?:the )?(?:idea|point|role|purpose|meaning)\b",
+        r"\bwhat(?:'s| is| are) (?:a |an |the )?(?:lora|attention|self-attention|batch ?norm\w*|layer ?norm\w*|dropout|"
+        r"backprop\w*|gradient descent|adam\w*|lamb|momentum|cosine annealing|warm restarts|diffusion|"
+        r"transformers?|convolutions?|residual connections?|state space models?|ssms?|message passing|"
+        r"knowledge distillation|quantization|pruning|weight decay|l1|l2|regularization|overfitting|"
+        r"vanishing gradients?|softmax|cross[- ]entropy|embeddings?|positional encodings?|kl divergence|lottery ticket)\b",
+        r"\bwhat does (?:\w+ ){1,4}(?:do|mean)\b", r"\bhow (?:is|are) (?:\w+ ){1,4}(?:computed|calculated|derived)\b",
+        r"^\W*how (?:does|do|is|are|can) (?!i\b|we\b|you\b|my\b|our\b)", r"\bwhat (?:can|can't|cannot) (?:an? |the )?\w+ (?:represent|learn|do)\b",
+    ),
+    "recall": _c(
+        r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
+        r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
+        r"\bbest so far\b", r"\blast time\b", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built)\b",
+        r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
+        r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
+        r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
+        r"\bso far\b", r"\b(?:do|did) we have\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
+        r"\bdid (?:the|our|my) [^?.]{0,50}\b(?:do|perform|score) (?:better|best|worse)\b", r"\bwhat did we learn\b",
+        r"\bwe used\b", r"\blook up\b",
+        r"\b(?:what|which) (?:\w+ ){0,3}(?:did best|performed best|scored best|won)\b", r"\bretrieve\b",
+    ),
+}
+
+# A request ends up in one of these when no cue fires but there is something to design.
+FALLBACK_INTENT = "design"
+
+MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
+    "image_generation": _c(
+        r"\b(?:generat\w*|synthesi[sz]\w*|draw\w*|paint\w*|render\w*) (?:[\w-]+ ){0,4}(?:images?|pictures?|photos?|faces?|artwork|art|digits?|textures?|sprites?|icons?|avatars?|scenes?|slices|scans|portraits?|x-rays?|landscapes?|characters?|logos?)\b",
+        r"\bcreat\w* (?:new |synthetic |realistic |fake )(?:images?|pictures?|photos?|faces?|art)\b", r"\bgenerators? (?:for|of) (?:[\w-]+ ){0,3}(?:portraits?|images?|faces?|art|pictures?|sprites?|characters?|textures?|photos?)\b",
+        r"\b(?:image|face|art|portrait|sprite|texture) generators?\b",
+        r"\b(?:image|picture|photo|face|art) (?:generation|synthesis|generator|generative)\b",
+        r"\btext[- ]to[- ]image\b", r"\bsuper[- ]?resolution\b", r"\binpaint\w*", r"\bupscal\w*",
+        r"\bgenerative (?:\w+ ){0,2}(?:images?|vision)\b", r"\bstable diffusion\b", r"\bgans?\b",
+        r"\bimage (?:editing|denoising|restoration)\b", r"\bdenois\w* (?:\w+ )?images?\b",
+    ),
+    "text_generation": _c(
+        r"\b(?:generat\w*|writes|writing|compos\w*|complet\w*) (?:[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
+        r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
+        r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
+        r"\bllms?\b", r"\bchat ?bots?\b", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
+        r"\bautocomplet\w*", r"\bcode (?:generation|completion|assistant)\b", r"\bstory ?tell\w*",
+        r"\bdialog(?:ue)? (?:system|agent|model)\b", r"\bgenerat\w* (?:\w+ )?(?:in the style|like shakespeare)\b",
+        r"\bchar(?:acter)?[- ]level\b", r"\bgpt\w*\b",
+    ),
+    "graph": _c(
+        r"\bgraphs?\b", r"\bgnns?\b", r"\bnodes?\b", r"\bedges\b", r"\bedge lists?\b",
+        r"\bsocial networks?\b", r"\bmolecul\w*", r"\bcitation\w*", r"\bknowledge graphs?\b", r"\blink prediction\b",
+        r"\bnode classification\b", r"\bdrug discovery\b", r"\bprotein[- ]protein\b", r"\binteraction networks?\b",
+        r"\bkarate\b", r"\bcora\b", r"\bmessage passing\b", r"\bfriendship\b", r"\btransaction networks?\b",
+        r"\brecommendation (?:graph|network)\b", r"\bgraph ?sage\b", r"\badjacency\b", r"\bchemical compounds?\b",
+        r"\bpower grid\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
+    ),
+    "sequence": _c(
+        r"\btime series\b", r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
+        r"\bsequences?\b(?! to sequence|-to-sequence)", r"\baudio\b", r"\bspeech\b", r"\bsounds?\b", r"\bgenom\w*",
+        r"\bdna\b", r"\brna\b", r"\bprotein sequences?\b", r"\bsensors?\b", r"\bsignals?\b", r"\becg\b", r"\beeg\b",
+        r"\bstock (?:prices?|market)\b", r"\bclickstream\w*", r"\baccelerometer\w*", r"\bvibration\w*",
+        r"\btelemetry\b", r"\blog (?:lines|streams?|data)\b", r"\bwaveforms?\b", r"\bmusic\b", r"\bvoice\b",
+        r"\bkeyword spotting\b", r"\btemporal\b", r"\benergy (?:demand|consumption|load)\b", r"\bweather\b",
+        r"\bwearables?\b", r"\bheart ?rate\b", r"\bmamba\b", r"\bstate[- ]space\b", r"\bssms?\b", r"\bs4\b",
+        r"\bsequential data\b", r"\btokens? long\b", r"\bsales (?:forecast|history)\b", r"\bdemand forecast\w*",
+        r"\bsongs?\b", r"\bbird ?songs?\b", r"\bclips\b", r"\bacoustic\w*", r"\brecordings?\b", r"\bpodcasts?\b", r"\btick data\b",
+        r"\bvolatility\b", r"\bnext-(?:day|week|hour|month)\b", r"\bevery (?:minute|second|hour|day)\b",
+        r"\bpredict(?:ing)? failures?\b", r"\bkeyword[- ]spotting\b", r"\bwake[- ]?words?\b", r"\bhotwords?\b", r"\breadings\b",
+        r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
+    ),
+    "image": _c(
+        r"\bimages?\b", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
+        r"\bx-?rays?\b", r"\bmri\b", r"\bct scans?\b", r"\bscans\b", r"\bsatellite\b", r"\baerial\b", r"\bdigits?\b",
+        r"\bmnist\b", r"\bcifar\w*", r"\bimagenet\b", r"\bobject detection\b", r"\bdetect \w+ in (?:images|photos|video)\b",
+        r"\bsegment\w*", r"\bcameras?\b", r"\bskin lesions?\b", r"\bfaces?\b", r"\bdefects?\b", r"\bvideos?\b",
+        r"\bhistopatholog\w*", r"\bradiolog\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
+        r"\bhandwrit\w*", r"\bocr\b", r"\bmicroscop\w*", r"\bcnns?\b", r"\bconvolutional\b", r"\bresnets?\b",
+        r"\befficientnets?\b", r"\bconvnext\b", r"\bvit\b", r"\bvision transformers?\b", r"\bmobilenets?\b",
+        r"\bplant diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bultrasound\b",
+        r"\bretinopathy\b", r"\bfundus\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
+        r"\blicense plates?\b", r"\btraffic signs?\b", r"\bdermoscop\w*", r"\blesions?\b", r"\bportraits?\b", r"\bselfies?\b",
+        r"\bparcels?\b(?= .*\bphotos?\b)", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
+    ),
+    "tabular": _c(
+        r"\btabular\b", r"\btables?\b", r"\bcsv\b", r"\bspreadsheets?\b", r"\bexcel\b", r"\bchurn\b", r"\bfraud\b",
+        r"\bcredit\b", r"\bloans?\b", r"\bcolumns?\b", r"\brows\b", r"\bstructured data\b", r"\btransactions?\b",
+        r"\bhous(?:e|ing) prices?\b", r"\bparquet\b", r"\bsql\b", r"\bcustomer (?:data|records|features|attributes)\b",
+        r"\bxgboost\b", r"\blightgbm\b", r"\bcatboost\b", r"\brandom forests?\b", r"\bgradient[- ]boost\w*",
+        r"\bboosted trees\b", r"\bfeatures? (?:table|matrix)\b", r"\bclaims\b", r"\binsurance\b", r"\bpatient records\b",
+        r"\bbreast[_ ]cancer\b", r"\biris\b", r"\bwine\b", r"\bsurvey\b", r"\bcensus\b", r"\bderived features\b",
+        r"\bnumeric(?:al)? features\b", r"\bcategorical\b", r"\blead scoring\b", r"\bdefault risk\b", r"\bpricing\b",
+    ),
+    "text": _c(
+        r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews?\b", r"\bdocuments?\b", r"\btweets?\b",
+        r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
+        r"\btranslat\w*", r"\bsummari[sz]\w*", r"\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection)\b",
+        r"\bbert\b", r"\broberta\b", r"\bdistilbert\b", r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
+        r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
+        r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"\bt5\b", r"\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
+        r"\bqueries\b", r"\bproduct descriptions?\b", r"\btopic\w*", r"\btoxic\w*", r"\bhate speech\b",
+        r"\bmedical notes\b", r"\bcontracts?\b", r"\bresumes?\b", r"\bsupport messages\b", r"\bchat messages\b",
+    ),
+}
+
+# Phrases that decide sequence-to-sequence text work (architecture t5, modality text).
+SEQ2SEQ = re.compile(
+    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat\w*|summari[sz]\w*|paraphras\w*|encoder[- ]decoder|"
+    r"question generation|text simplification|grammar correction|headline generation|data-to-text|"
+    r"convert \w+ (?:text|sentences) into)\b")
+
+# Named families (the user's words win). Order matters only for ties at one position.
+ARCH_CUES: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(p)) for name, p in [
+        ("graphsage", r"\bgraph ?sage\b|\bsage ?conv\b|\bsage\b"),
+        ("gat", r"\bgats?\b|\bgraph attention\w*"),
+        ("gcn", r"\bgcns?\b|\bgraph convolution\w*"),
+        ("efficientnet", r"\befficient-?nets?\w*|\bmobilenet\w*|\bmnasnet\b|\bsqueezenet\b|\bshufflenet\b"),
+        ("convnext", r"\bconvnext\w*"),
+        ("resnet", r"\bres-?nets?\w*|\bresidual (?:network|net|cnn)s?\b|\bresnext\b|\bwide resnet\b"),
+        ("vit", r"\bvits?\b|\bvision transformers?\b|\bdeit\b|\bswin\b|\bvit-\w+"),
+        ("diffusion", r"\bdiffusion\b|\bddpm\b|\bddim\b|\bscore-based\b|\bdenoising diffusion\b"),
+        ("mamba", r"\bmamba\b|\bstate[- ]space(?: models?)?\b|\bssms?\b|\bs4\b|\bselective scan\b"),
+        ("t5", r"\bt5\b|\bflan-?t5\b|\bbart\b|\bmt5\b|\bencoder[- ]decoder\b|\bmarian\w*"),
+        ("gpt", r"\bgpt[\w.-]*|\bllama\w*|\bmistral\b|\bdecoder[- ]only\b|\bcausal (?:lm|language model|transformer)\b|"
+                r"\bllms?\b|\btransformer decoder\b|\bqwen\w*|\bphi-\d\b|\bgemma\b|\bfalcon\b|\bnanogpt\b"),
+        ("bert", r"\bbert\b|\broberta\b|\bdistil-?bert\b|\bdeberta\w*|\balbert\b|\belectra\b|\bminilm\w*|\bencoder[- ]only\b|"
+                 r"\bsentence[- ]transformers?\b|\bscibert\b|\bbiobert\b|\blegal-?bert\b|\bfinbert\b|\bmodernbert\b|\bbert-\w+"),
+        ("xgboost", r"\bxgboost\b|\blightgbm\b|\bcatboost\b|\bgradient[- ]boost\w*|\bboosted (?:decision )?trees\b|\brandom forests?\b|\bgbdt\b|\bgbm\b"),
+        ("mlp", r"\bmlps?\b|\bmulti-?layer perceptrons?\b|\bfeed-?forward (?:neural )?(?:network|net)s?\b|\bfully[- ]connected (?:network|net)s?\b|\bdense (?:neural )?network\b"),
+        ("cnn", r"\bcnns?\b|\bconv-?nets?\b|\bconvolutional(?: neural)?(?: network| net|s)?\b|\blenet\b|\bvgg\w*|\balexnet\b"),
+    ]
+]
+
+# Named models we do not build, with the family we build instead.
+NEAREST_FAMILY = {
+    "lstm": "mamba", "gru": "mamba", "rnn": "mamba", "tcn": "mamba", "wavenet": "mamba", "unet": "diffusion",
+    "u-net": "diffusion", "yolo": "cnn", "inception": "efficientnet", "densenet": "resnet", "regnet": "resnet",
+    "gin": "gcn", "graphormer": "gat", "clip": "vit", "whisper": "mamba", "word2vec": "bert",
+}
+NEAREST_RE = re.compile(r"\b(lstms?|grus?|rnns?|tcn|wavenet|u-?net|yolo\w*|inception\w*|densenet\w*|regnet\w*|gin|graphormer|clip|whisper|word2vec)\b")
+UNKNOWN_MODEL_RE = re.compile(r"\b([A-Z][A-Za-z]*(?:Net|Former|former|GPT|BERT|Mixer)[-_]?[A-Za-z0-9.]*|[A-Z][A-Za-z]+-\d{2,}[A-Za-z]*)\b")
+
+# Peer cues beyond the intents themselves.
+AXIOM_CUES = re.compile(
+    r"\bderiv(?:e|ation|ations|ing)\b|\bproofs?\b|\bprove\b|\bconvergen\w*|\btheor(?:y|etical|etically|em)\b|"
+    r"\bmath(?:s|ematics|ematical|ematically)?\b|\bformula\w*|\bequations?\b|\bgradient (?:of|derivation)\b|"
+    r"\bclosed[- ]form\b|\bbound(?:s)? on\b|\bfirst principles\b")
+VELOCITY_CUES = re.compile(
+    r"\blatenc\w*|\bthroughput\b|\breal[- ]?time\b|\bfps\b|\bframes per second\b|\bqps\b|\bqueries per second\b|"
+    r"\brequests per second\b|\b\d+(?:\.\d+)? ?(?:ms|milliseconds?)\b|\binference (?:speed|time)\b|\bspeed ?up (?:\w+ )?inference\b|"
+    r"\bfaster inference\b|\blow-latency\b|\bresponse time\b|\btokens per second\b|\bsub-?millisecond\b|\bmicroseconds?\b|"
+    r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b")
+PRISM_CUES = re.compile(
+    r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment\w*|"
+    r"\bimbalanc\w*|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
+    r"\blabel noise\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
+    r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
+    r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
+    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
+    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
+ECLIPSE_CUES = re.compile(
+    r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")
+
+DELEGATE_RE = re.compile(r"\b(?:ask|asking|consult|consulting|loop in|involve|cc|with help from|hand (?:it )?(?:off )?to|check with|get|let|have|pull in|bring in)\s+(?:@)?$")
+
+MOBILE_RE = re.compile(r"\b" + _DEVICE + r"\b")
