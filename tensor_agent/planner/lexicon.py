@@ -42,7 +42,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bfrom scratch in\b", r"\brunnable\b", r"\bwrite (?:a|an|the|me)\b",
     ),
     "train": _c(
-        r"(?<!aware )(?<!-aware )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens)\b))",
+        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\bhyper-?parameter (?:search|tuning|sweep|optimization)\b", r"\btune (?:the )?hyper-?parameters\b",
@@ -79,6 +79,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow long (?:will|would|does|do) (?:the )?(?:annotation|labeling|labelling)\b",
         r"\b\d[\w,.]*\s+(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
+        r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
+        r"\b(?:number[- ]of[- ])?(?:samples?|data|labels?|dataset)[- ](?:size )?estimate\b", r"\bnumber[- ]of[- ](?:samples|examples|images|labels|rows)\b",
         r"\bhow (?:many|much) (?:more )?(?:do|would|should|will) (?:i|we) (?:need to )?(?:label|annotate|collect)\b",
     ),
     "evaluate": _c(
@@ -94,7 +96,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcalibrat(?:ion|ed)\b(?! data)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would) (?:i|we) (?:know|tell) (?:if|whether)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
         r"\bwhat (?:should|do|would) (?:we|i) report\b", r"\b(?:what|which) (?:\w+ )?validation\b", r"\brolling[- ]origin\b", r"\bbacktest\w*",
-        r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score)\b",
+        r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
+        r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
+        r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
     ),
     "explain": _c(
         r"\bexplain\w*", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b",
@@ -118,7 +122,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
-        r"\bso far\b", r"\b(?:do|did) we have\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
+        r"\bso far\b", r"\b(?:do|did) we have\b", r"\b(?:which|what) (?:[\w-]+ ){0,4}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
         r"\bdid (?:the|our|my) [^?.]{0,50}\b(?:do|perform|score) (?:better|best|worse)\b", r"\bwhat did we learn\b",
         r"\bwe used\b", r"\blook up\b",
         r"\b(?:what|which) (?:\w+ ){0,3}(?:did best|performed best|scored best|won)\b", r"\bretrieve\b",
@@ -151,7 +155,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bgraphs?\b", r"\bgnns?\b", r"\bnodes?\b", r"\bedges\b", r"\bedge lists?\b",
         r"\bsocial networks?\b", r"\bmolecul\w*", r"\bcitation\w*", r"\bknowledge graphs?\b", r"\blink prediction\b",
         r"\bnode classification\b", r"\bdrug discovery\b", r"\bprotein[- ]protein\b", r"\binteraction networks?\b",
-        r"\bkarate\b", r"\bcora\b", r"\bmessage passing\b", r"\bfriendship\b", r"\btransaction networks?\b",
+        r"\bkarate\b", r"\bcora\b", r"\bgcns?\b", r"\bgats?\b", r"\bgraph ?sage\b", r"\bmessage passing\b", r"\bfriendship\b", r"\btransaction networks?\b",
         r"\brecommendation (?:graph|network)\b", r"\bgraph ?sage\b", r"\badjacency\b", r"\bchemical compounds?\b",
         r"\bpower grid\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
     ),
@@ -178,7 +182,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhandwrit\w*", r"\bocr\b", r"\bmicroscop\w*", r"\bcnns?\b", r"\bconvolutional\b", r"\bresnets?\b",
         r"\befficientnets?\b", r"\bconvnext\b", r"\bvit\b", r"\bvision transformers?\b", r"\bmobilenets?\b",
         r"\bplant diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bultrasound\b",
-        r"\bretinopathy\b", r"\bfundus\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
+        r"\bretinopathy\b", r"\bfundus\b", r"\btelescopes?\b", r"\bcutouts?\b", r"\bimagery\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
         r"\blicense plates?\b", r"\btraffic signs?\b", r"\bdermoscop\w*", r"\blesions?\b", r"\bportraits?\b", r"\bselfies?\b",
         r"\bparcels?\b(?= .*\bphotos?\b)", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
     ),
@@ -250,7 +254,7 @@ VELOCITY_CUES = re.compile(
     r"\blatenc\w*|\bthroughput\b|\breal[- ]?time\b|\bfps\b|\bframes per second\b|\bqps\b|\bqueries per second\b|"
     r"\brequests per second\b|\b\d+(?:\.\d+)? ?(?:ms|milliseconds?)\b|\binference (?:speed|time)\b|\bspeed ?up (?:\w+ )?inference\b|"
     r"\bfaster inference\b|\blow-latency\b|\bresponse time\b|\btokens per second\b|\bsub-?millisecond\b|\bmicroseconds?\b|"
-    r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b")
+    r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
 PRISM_CUES = re.compile(
     r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment\w*|"
     r"\bimbalanc\w*|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"

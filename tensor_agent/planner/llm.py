@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tensor_agent.schema import Architecture, Constraint, Intent, Modality, Peer, Plan, tools_for
+from tensor_agent.schema import PEERS, Architecture, Constraint, Intent, Modality, Peer, Plan, tools_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from tensor_agent.config import Settings
@@ -156,9 +156,9 @@ class PlanDraft(BaseModel):
             return []
         if isinstance(v, str):
             v = [v]
-        if isinstance(v, list):
-            return sorted({p.strip().lstrip("@").upper() if isinstance(p, str) else p for p in v},
-                          key=str)
+        if isinstance(v, list):  # "@prism" -> PRISM; names outside the vocabulary (TENSOR itself) dropped
+            names = {p.strip().lstrip("@").upper() for p in v if isinstance(p, str)}
+            return sorted(names & set(PEERS))
         return v
 
     @field_validator("constraints", mode="before")
@@ -276,11 +276,10 @@ def parse_reply(completion: Any) -> tuple[PlanDraft, list[str]]:
                               unavailable=False)
     message = choices[0].message
     raw: str | None = None
-    for call in getattr(message, "tool_calls", None) or []:
-        fn = getattr(call, "function", None)
-        if fn is not None and getattr(fn, "name", None) == TOOL_NAME:
-            raw = fn.arguments or ""
-            break
+    calls = [c.function for c in getattr(message, "tool_calls", None) or [] if getattr(c, "function", None)]
+    named = [fn for fn in calls if getattr(fn, "name", None) == TOOL_NAME]
+    if named or len(calls) == 1:  # a lone call under another name (small models misspell it) is read too
+        raw = (named or calls)[0].arguments or ""
     if raw is None:
         raw = getattr(message, "content", None)
     if not raw or not str(raw).strip():
@@ -311,7 +310,7 @@ def parse_reply(completion: Any) -> tuple[PlanDraft, list[str]]:
 # Normalisation against the rules plan
 # --------------------------------------------------------------------------------------------
 _NUM = re.compile(r"[-+]?\d[\d,_]*\.?\d*(?:e[-+]?\d+)?|[-+]?\.\d+", re.I)
-_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9}
+_SUFFIX = re.compile(r"^(?:(k|thousand)|(m|mn|million)|(b|bn|billion))(?![a-z])")
 
 
 def _number(value: Any) -> float | None:
@@ -326,8 +325,9 @@ def _number(value: Any) -> float | None:
             return None
         x = float(m.group(0).replace(",", "").replace("_", ""))
         rest = s[m.end():].strip()
-        if rest[:1] in _SUFFIX and not rest.startswith(("ms", "mb", "gb")):
-            x *= _SUFFIX[rest[:1]]
+        scale = _SUFFIX.match(rest)
+        if scale:
+            x *= 1e3 if scale.group(1) else 1e6 if scale.group(2) else 1e9
         if rest.startswith("%"):
             x /= 100.0
         return x
@@ -356,7 +356,19 @@ def _normalise_value(name: str, value: Any) -> Any:
         return x / 100.0 if x > 1 else x
     if name in _FLOAT:
         x = _number(value)
-        return x if x is not None and x >= 0 else None
+        if x is None or x < 0:
+            return None
+        if isinstance(value, str):  # a unit left in the value: "0.2 s" -> 200 ms, "2 GB" -> 2048 MB
+            unit = re.sub(r"^[^a-zµ]*", "", value.strip().lower())
+            if name.endswith("latency_ms") and re.match(r"(s|sec|secs|seconds?)\b", unit):
+                x *= 1000.0
+            elif name.endswith("latency_ms") and re.match(r"(us|µs|microseconds?)\b", unit):
+                x /= 1000.0
+            elif name.endswith("size_mb") and re.match(r"(gb|gib|gigabytes?)\b", unit):
+                x *= 1024.0
+            elif name.endswith("size_mb") and re.match(r"(kb|kib|kilobytes?)\b", unit):
+                x /= 1024.0
+        return x
     if name == "input_shape":
         if isinstance(value, str):
             value = [int(n) for n in re.findall(r"\d+", value)]
@@ -436,9 +448,11 @@ _FAMILY_MODALITY = {
     "vit": "image", "bert": "text", "t5": "text", "gpt": "text_generation", "mamba": "sequence",
     "diffusion": "image_generation", "gcn": "graph", "gat": "graph", "graphsage": "graph",
 }
-#: The selection guide of the design card (image: efficientnet for mobile/edge targets).
-_GUIDE = {"tabular": "xgboost", "image": "vit", "text": "bert", "sequence": "mamba",
+#: The selection guide of the design card, default per modality (image: efficientnet under a
+#: device or budget constraint, see `_complete`), as the rules planner applies it.
+_GUIDE = {"tabular": "xgboost", "image": "convnext", "text": "bert", "sequence": "mamba",
           "text_generation": "gpt", "image_generation": "diffusion", "graph": "gcn"}
+_BUDGETS = ("latency_ms", "size_mb", "max_params")
 #: Peers the contract attaches to an intent whatever the wording.
 _INTENT_PEERS = {"compress": "VELOCITY", "explain": "AXIOM", "evaluate": "ECLIPSE"}
 
@@ -455,8 +469,8 @@ def _complete(draft: PlanDraft, rules: Plan, constraints: list[Constraint]) -> t
             architecture = rules.architecture  # the rules guide also reads hints (seq2seq, mobile, ...)
         else:
             device = next((c.value for c in constraints if c.name == "device"), None)
-            architecture = "efficientnet" if modality == "image" and device in ("mobile", "edge") \
-                else _GUIDE[modality]
+            budget = device in ("mobile", "edge", "cpu") or any(c.name in _BUDGETS for c in constraints)
+            architecture = "efficientnet" if modality == "image" and budget else _GUIDE[modality]
     peers = {*draft.peers, *(_INTENT_PEERS[i] for i in draft.intents if i in _INTENT_PEERS)}
     return modality, architecture, sorted(peers)
 
@@ -562,6 +576,37 @@ def _request(text: str, settings: "Settings") -> Any:
         )
 
 
+def _request_with_deadline(text: str, settings: "Settings") -> Any:
+    """:func:`_request` under a hard wall-clock deadline.
+
+    The client's timeout bounds each connect / read; an endpoint that keeps sending a byte now and
+    then would never trip it. The request therefore runs in a daemon thread that is abandoned
+    (it ends on its own read timeouts) once ``llm_timeout`` plus a short grace has passed.
+    """
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = _request(text, settings)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="tensor-llm-planner", daemon=True)
+    worker.start()
+    worker.join(max(float(settings.llm_timeout), 0.0) + _GRACE_S)
+    if worker.is_alive():
+        raise LLMPlannerError(f"timeout after {settings.llm_timeout:.1f}s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+#: Seconds the hard deadline waits beyond ``llm_timeout`` (the client's own timeout fires first).
+_GRACE_S = 0.5
+
+
 def llm_plan(text: str | bytes | None, settings: "Settings", *, fallback: Callable[[Any], Plan]) -> Plan:
     """Plan ``text`` with the configured OpenAI-compatible model, falling back to ``fallback``.
 
@@ -584,7 +629,7 @@ def llm_plan(text: str | bytes | None, settings: "Settings", *, fallback: Callab
     if not message.strip():
         return rules
     try:
-        completion = _request(message, settings)
+        completion = _request_with_deadline(message, settings)
         draft, warnings = parse_reply(completion)
         if not draft.intents:
             raise LLMPlannerError("no intents in the reply", unavailable=False)

@@ -89,7 +89,7 @@ def repair_word(word: str) -> str:
     """
     if word in EXPLICIT:
         return EXPLICIT[word]
-    if len(word) < 7 or word in _KEYWORD_SET:
+    if len(word) < 7 or len(word) > 24 or word in _KEYWORD_SET:
         return word
     candidates = {kw for kw in _DELETE_INDEX.get(word, ()) if len(kw) == len(word) + 1}  # a letter missing
     candidates |= {d for d in _deletes(word) if d in _KEYWORD_SET}  # a letter too many

@@ -53,8 +53,9 @@ def _same_clause(low: str, a: int, b: int) -> bool:
     return not _SENTENCE_END.search(low[min(a, b):max(a, b)])
 
 
-def _new_request_at(low: str, start: int) -> bool:
-    return bool(_NEW_REQUEST.search(low[max(0, start - 40):start]))
+def _new_request_at(low: str, start: int, after: int = 0) -> bool:
+    """A new request begins just before `start` (looking no further back than `after`)."""
+    return bool(_NEW_REQUEST.search(low[max(after, start - 40):start]))
 
 
 def _order_intents(low: str) -> list[str]:
@@ -83,7 +84,8 @@ def _order_intents(low: str) -> list[str]:
         for doing, _span in ordered[1:]:
             if doing not in _DOING_INTENTS | {"compress"}:
                 continue
-            fresh = [sp for sp in spans[doing] if sp[0] > ordered[0][1][0] and _new_request_at(low, sp[0])]
+            first_end = ordered[0][1][1]
+            fresh = [sp for sp in spans[doing] if sp[0] > ordered[0][1][0] and _new_request_at(low, sp[0], first_end)]
             if fresh:
                 pos[doing] = fresh[0]
             else:
@@ -112,7 +114,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     classify = re.search(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*|\bdetect\w*|\bner\b|\bextract\w*|\brout(?:e|ing)\b|\btag\w*|"
                          r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*", low)
     named_set = {f for _, f in named}
-    if "diffusion" in named_set and not {"text", "text_generation"} & set(hits):
+    if "diffusion" in named_set:
         return "image_generation"
     if "gpt" in named_set and not classify and "image" not in hits:
         return "text_generation"
@@ -131,8 +133,9 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
                 and any(k in hits for k in ("image", "text", "tabular"))):
             return "graph"
     if "sequence" in hits:
-        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice", low[i:i + 9])]
-        if strong or not any(k in hits for k in ("image", "text", "tabular")):
+        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry", low[i:i + 9])]
+        tabular_file = re.search(r"\bcsv\b|\bcolumns?\b|\bspreadsheets?\b|\btabular\b|\bparquet\b", low)
+        if strong or not any(k in hits for k in ("image", "text", "tabular")) and not tabular_file:
             return "sequence"
     rest = {k: v for k, v in hits.items() if k in ("image", "tabular", "text")}
     if rest:
@@ -174,7 +177,7 @@ def _guide(modality: str | None, low: str, constraints: dict, seq2seq: bool) -> 
     if modality == "text":
         if seq2seq:
             return "t5"
-        if re.search(r"\b(?:generat\w*|chat\w*)\b", low):
+        if re.search(r"\bgenerat\w*|\bchat ?bots?\b|\bchat assistants?\b|\bconversational\b", low):
             return "gpt"
         return "bert"
     if modality == "text_generation":

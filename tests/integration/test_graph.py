@@ -1,0 +1,108 @@
+"""The LangGraph graph end to end: routing, peer handoffs, threads, host peers, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tensor_agent import TensorAgent
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def agent(home):
+    a = TensorAgent(home, remember=False)
+    yield a
+    a.close()
+
+
+def test_compiled_graph_is_importable_and_wired():
+    from tensor_agent.graph import graph
+
+    nodes = set(graph.get_graph().nodes)
+    assert {"parse", "recall", "design_architecture", "train_model", "compress_model", "estimate_data",
+            "handoff", "AXIOM", "ECLIPSE", "PRISM", "VELOCITY", "remember", "respond"} <= nodes
+
+
+def test_peer_only_request_hands_off_and_replies(agent):
+    result = agent.invoke("@tensor what validation scheme should I use for my churn model with 2k rows?", thread_id="ev")
+    assert result.plan.intents == ["evaluate"] and result.results == {}
+    assert list(result.peers) == ["ECLIPSE"] and result.peers["ECLIPSE"]
+    state = agent.thread_state("ev")
+    assert state["handoffs"] == ["ECLIPSE"]  # set by the transfer_to_eclipse tool's Command
+    assert "ECLIPSE" in result.message
+
+
+def test_several_peers_in_sorted_order(agent):
+    result = agent.invoke("@TENSOR explain the convergence of Adam, and how should I evaluate my model? "
+                          "My labels are noisy.", thread_id="multi")
+    assert set(result.peers) == {"AXIOM", "ECLIPSE", "PRISM"}
+    assert agent.thread_state("multi")["handoffs"] == ["AXIOM", "ECLIPSE", "PRISM"]
+
+
+def test_threads_persist_across_agent_instances(home):
+    with TensorAgent(home, remember=False) as a:
+        a.invoke("@TENSOR explain LoRA", thread_id="t1")
+    with TensorAgent(home, remember=False) as b:
+        b.invoke("@TENSOR what metrics for a GAN?", thread_id="t1")
+        b.invoke("@TENSOR explain dropout", thread_id="other")
+        history = b.thread_state("t1")["history"]
+    assert [h["intents"][0] for h in history] == ["explain", "evaluate"]
+    assert (home / "threads.sqlite").is_file()
+
+
+def test_host_replaces_a_peer_with_a_callable(agent):
+    from tensor_agent.peers import register_peer, unregister_peer
+
+    seen = {}
+
+    def my_prism(plan, context):
+        seen["text"] = plan.text
+        return {"summary": "host PRISM: drop duplicate rows first", "items": ["dedupe"]}
+
+    register_peer("PRISM", my_prism)
+    try:
+        result = agent.invoke("@TENSOR my table has missing values, how do I clean it?", thread_id="host")
+    finally:
+        unregister_peer("PRISM")
+    assert "missing values" in seen["text"]
+    assert "host PRISM" in json.dumps(result.peers["PRISM"])
+
+
+def test_unaddressed_message_runs_nothing(agent):
+    result = agent.invoke("design a CNN please", thread_id="u")
+    assert not result.plan.addressed and result.results == {} and result.peers == {}
+    assert "Not addressed" in result.message
+
+
+def test_tool_failure_is_a_clear_error_not_a_crash(agent):
+    result = agent.invoke("@TENSOR now quantize it", thread_id="fresh")
+    assert "compress_model" in result.errors
+    assert "Traceback" not in result.errors["compress_model"]
+    assert "model" in result.errors["compress_model"].lower()
+
+
+def test_design_through_the_graph_reports_measured_figures(agent):
+    result = agent.invoke("@TENSOR design CNN architecture for image classification", thread_id="d")
+    design = result.results["design_architecture"]
+    blob = json.dumps(design)
+    assert design["family"] == "cnn"
+    for key in ("params", "size_mb", "latency_ms", "output_shape"):
+        assert key in blob
+    assert agent.thread_state("d")["artifacts"]["model"]["family"] == "cnn"
+
+
+def test_cli_ask_json_is_a_result(home):
+    exe = str(Path(sys.executable).with_name("tensor-agent"))
+    env = dict(os.environ, TENSOR_HOME=str(home), TENSOR_PLANNER="rules")
+    out = subprocess.run([exe, "ask", "@TENSOR how should I evaluate a text classifier?", "--json", "--no-memory"],
+                         capture_output=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert set(result) >= {"plan", "results", "peers", "message"} and "ECLIPSE" in result["peers"]
