@@ -17,7 +17,8 @@ with pydantic and then normalised against the deterministic rules planner:
 
 Any failure (timeout, connection refused, HTTP error, non-JSON or schema-violating output, no
 intents) returns the rules plan with a warning saying why; :func:`llm_plan` never raises for an
-LLM problem. Importing this module is cheap: ``openai`` is imported inside :func:`llm_plan`.
+LLM problem, and it waits at most ``llm_timeout`` + 0.5 s. Importing this module is cheap:
+``openai`` is imported only when a request is made.
 """
 
 from __future__ import annotations
@@ -576,12 +577,17 @@ def _request(text: str, settings: "Settings") -> Any:
         )
 
 
+#: Seconds the hard deadline waits beyond ``llm_timeout`` (the client's own timeout fires first).
+_GRACE_S = 0.5
+
+
 def _request_with_deadline(text: str, settings: "Settings") -> Any:
     """:func:`_request` under a hard wall-clock deadline.
 
     The client's timeout bounds each connect / read; an endpoint that keeps sending a byte now and
-    then would never trip it. The request therefore runs in a daemon thread that is abandoned
-    (it ends on its own read timeouts) once ``llm_timeout`` plus a short grace has passed.
+    then would never trip it. The request therefore runs in a daemon thread that is abandoned once
+    ``llm_timeout`` plus a short grace has passed (it ends whenever the server stops or its own
+    timeouts fire; being a daemon it never holds up the process exit).
     """
     import threading
 
@@ -601,10 +607,6 @@ def _request_with_deadline(text: str, settings: "Settings") -> Any:
     if "error" in box:
         raise box["error"]
     return box["value"]
-
-
-#: Seconds the hard deadline waits beyond ``llm_timeout`` (the client's own timeout fires first).
-_GRACE_S = 0.5
 
 
 def llm_plan(text: str | bytes | None, settings: "Settings", *, fallback: Callable[[Any], Plan]) -> Plan:

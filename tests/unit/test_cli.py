@@ -106,3 +106,10 @@ def test_eval_bad_file_exit_2(content, needle, home, tmp_path):
 def test_eval_missing_file_exit_2(home, tmp_path):
     out = run("eval", str(tmp_path / "nope.jsonl"), home=home)
     assert out.returncode == 2 and b"not found" in out.stderr
+
+
+def test_chat_session_answers_and_exits(home):
+    out = run("chat", "--thread", "c1", "--no-memory",
+              stdin=b"what metrics for a churn classifier with 2% positives?\n\nexit\n", home=home)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert b"ECLIPSE" in out.stdout and b"Traceback" not in out.stderr
