@@ -58,10 +58,14 @@ def modality_of(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> Opti
 
 def task_of(plan: Plan, modality: Optional[str]) -> str:
     """Task type: the plan's, else inferred from modality and words."""
+    t = text_of(plan)
+    regression_words = has(t, r"\bregress\w*", r"\bpredict (the )?(price|value|amount|demand)", r"\bforecast")
+    if plan.task == "regression" and not regression_words and has(
+            t, r"\bclass\w*", r"\bsentiment", r"\bcategor\w*", r"\bspam\b", r"\brecogni[sz]\w*"):
+        return "classification"  # the words say classification; trust them over a guessed task
     if plan.task:
         return plan.task
-    t = text_of(plan)
-    if has(t, r"\bregress\w*", r"\bpredict (the )?(price|value|amount|demand)", r"\bforecast"):
+    if regression_words:
         return "regression"
     if has(t, r"\bdetect\w*\b.*\bobject", r"\bobject detection", r"\bbounding box"):
         return "detection"
@@ -102,20 +106,31 @@ def dataset_size(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> tup
     results = (context or {}).get("results") or {}
     train = results.get("train_model") or {}
     if isinstance(train, Mapping):
-        sizes = train.get("sizes")
-        if not isinstance(sizes, Mapping) and isinstance(train.get("data"), Mapping):
-            sizes = train["data"].get("sizes")
+        sizes = train_sizes(train)
         if isinstance(sizes, Mapping):
             total = sum(_as_int(v) or 0 for v in sizes.values())
             if total:
                 return total, "train_model sizes"
     est = results.get("estimate_data") or {}
     if isinstance(est, Mapping):
-        n = _as_int(est.get("available")) or _as_int((est.get("samples") or {}).get("typical")
-                                                     if isinstance(est.get("samples"), Mapping) else None)
+        n = _as_int(est.get("available"))
         if n:
-            return n, "estimate_data"
+            return n, "estimate_data (available)"
+        samples = est.get("samples")
+        n = _as_int(samples.get("typical")) if isinstance(samples, Mapping) else None
+        if n and samples.get("unit", "").startswith("labelled"):
+            return n, "estimate_data (estimated need)"
     return None, "unknown"
+
+
+def train_sizes(train: Any) -> dict:
+    """Split sizes of a train_model result ({"train": n, "val": n, "test": n}) or {}."""
+    if not isinstance(train, Mapping):
+        return {}
+    for holder in (train, train.get("dataset_info"), train.get("data")):
+        if isinstance(holder, Mapping) and isinstance(holder.get("sizes"), Mapping):
+            return dict(holder["sizes"])
+    return {}
 
 
 def num_classes(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> Optional[int]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from tensor_agent.peers.common import dataset_size, fmt_int, has, modality_of, num_classes, task_of, text_of
+from tensor_agent.peers.common import (
+    dataset_size, fmt_int, has, modality_of, num_classes, task_of, text_of, train_sizes,
+)
 from tensor_agent.peers.registry import PeerReply, Section, register_peer
 from tensor_agent.schema import Plan
 
@@ -117,6 +119,31 @@ def _ci_halfwidth(n_test: Optional[int], p: float = 0.9) -> Optional[float]:
     return 1.96 * math.sqrt(p * (1 - p) / n_test)
 
 
+def wilson_interval(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion p measured on n examples."""
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _measured(context: dict) -> tuple[list[str], dict]:
+    """CI lines for the accuracy train_model measured this turn (if it ran)."""
+    train = (context.get("results") or {}).get("train_model")
+    if not isinstance(train, dict):
+        return [], {}
+    metrics = train.get("test_metrics") or {}
+    n_test = train_sizes(train).get("test")
+    acc = metrics.get("accuracy")
+    if acc is None or not n_test:
+        return [], {}
+    lo, hi = wilson_interval(float(acc), int(n_test))
+    line = (f"Measured by train_model: {train.get('family', 'model')} accuracy {float(acc):.4f} on {int(n_test):,} "
+            f"test examples → 95% CI [{lo:.4f}, {hi:.4f}] (Wilson); differences smaller than ±{(hi - lo) / 2 * 100:.1f} "
+            "points are within noise.")
+    return [line], {"accuracy": float(acc), "n_test": int(n_test), "ci95": [lo, hi]}
+
+
 @register_peer("ECLIPSE", standin=True)
 def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
     """Metrics and validation scheme for the plan's modality, task and data size."""
@@ -141,6 +168,8 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
                            "points (95%), so smaller differences between models are noise.")
     uncertainty.append("Compare two models on the same test set with a paired test (McNemar for classifiers, "
                        "paired bootstrap otherwise), and over ≥3 training seeds.")
+    measured_lines, measured = _measured(context or {})
+    uncertainty = measured_lines + uncertainty
 
     checks = ["Leakage: fit every preprocessing step on the training split only; check for duplicates across splits."]
     if modality not in ("text_generation", "image_generation") and task in ("classification", "node_classification"):
@@ -157,7 +186,8 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
 
     summary = (f"Use {scheme['method']} and report {primary} (with {', '.join(secondary[:2])}) "
                f"for {modality or 'this'} {task.replace('_', ' ')}"
-               + (f" with {fmt_int(n)} examples" if n else "") + ", with bootstrap 95% confidence intervals.")
+               + ((f" with the ~{fmt_int(n)} examples estimate_data says you need" if "need" in n_src
+                   else f" with {fmt_int(n)} examples") if n else "") + ", with bootstrap 95% confidence intervals.")
     recs = [f"Split: {scheme['method']}.", f"Primary metric: {primary}; also {', '.join(secondary)}.",
             "Report mean ± 95% CI over ≥3 seeds; never tune on the test split."]
     return PeerReply(
@@ -172,5 +202,5 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
         recommendations=recs,
         data={"modality": modality, "task": task, "dataset_size": n, "dataset_size_source": n_src,
               "num_classes": k, "scheme": scheme, "primary_metric": primary, "secondary_metrics": secondary,
-              "bootstrap_resamples": 1000, "ci_halfwidth_at_90pct": hw},
+              "bootstrap_resamples": 1000, "ci_halfwidth_at_90pct": hw, "measured": measured},
     )

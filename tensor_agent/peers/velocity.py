@@ -75,6 +75,7 @@ def _measured(result: Any) -> tuple[list[str], dict]:
 @register_peer("VELOCITY", standin=True)
 def velocity(plan: Plan, context: dict[str, Any]) -> PeerReply:
     """Inference optimisation plan for the plan's target, using measured numbers when present."""
+    context = context or {}
     text = text_of(plan)
     device = plan.constraint("device") or ("mobile" if has(text, r"\b(phone|mobile|android|ios)\b")
                                            else "edge" if has(text, r"\b(edge|raspberry|jetson|embedded|iot)\b")

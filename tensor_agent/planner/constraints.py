@@ -42,8 +42,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("size_mb", re.compile(_NUM + r"\s*(kb|mb|gb|megabytes?|kilobytes?|gigabytes?|mib|gib|kib)\b")),
     ("max_params", re.compile(_NUM + r"\s*(k|m|b|bn|thousand|million|billion)?\s*(?:trainable\s+)?(?:params|parameters|weights)\b")),
     ("num_classes", re.compile(_NUM + r"\s*(?:different\s+|distinct\s+|target\s+|output\s+)?(classes|categories|labels|species|types|classes of|kinds)\b")),
+    ("num_classes", re.compile(r"\b(\d+)[- ](class|way|category|label)\b(?![- ]?(?:imbalance|weights?))")),
     ("dataset_size", re.compile(_NUM + r"\s*(k|m|thousand|million|millions)?\+?\s*(?:labeled\s+|labelled\s+|annotated\s+|unlabeled\s+|unlabelled\s+|training\s+|raw\s+|\w+\s+)?(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
     ("accuracy_target", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:top-1\s+|test\s+|validation\s+)?(accuracy|acc|f1|precision|recall|auc|top-1|map|iou|dice)\b|(accuracy|f1|auc|precision|recall|top-1)\s*(?:of|above|over|at least|>=?|target(?: of)?|around|≥)?\s*" + _NUM + r"\s*%)")),
+    ("accuracy_bare", re.compile(r"\b(?:reach|reaching|hit|hitting|get|achieve|achieving|at|target(?:ing)?|above|over|at least)\s+(?:~|about\s+)?(\d+(?:\.\d+)?)\s*%(?!\s*(?:sparsity|sparse|of\b|pruning|smaller|faster|fewer|less|more|compression|size|recall|precision|positives?|negatives?|fraud|of the|cpu|gpu|memory|utili[sz]ation|off|discount))")),
     ("sparsity", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:sparsity|sparse|of (?:the )?weights|pruning)|(?:prune|pruning|sparsity)\s*(?:it|them|the model|weights|to|of|by)?\s*(?:to|by|of)?\s*" + _NUM + r"\s*%)")),
     ("epochs", re.compile(_NUM + r"\s*epochs?\b")),
     ("batch_size", re.compile(r"batch(?:\s*size)?\s*(?:of|=|:)?\s*" + _NUM + r"\b|" + _NUM + r"\s*(?:per batch|batch size)")),
@@ -122,6 +124,10 @@ def _scan(text: str, low: str) -> Iterator[Constraint]:
                 elif name == "accuracy_target":
                     v = _num(g[0] or g[3]) / 100.0
                     yield _mk(name, v, m, text)
+                elif name == "accuracy_bare":
+                    if not re.search(r"accura|f1|auc|top-1|precision|recall|%\s*acc", low[m.end():m.end() + 12]):
+                        yield Constraint(name="accuracy_target", value=_num(g[0]) / 100.0, span=(m.start(1), m.end()),
+                                         text=text[m.start(1):m.end()])
                 elif name == "sparsity":
                     yield _mk(name, _num(g[0] or g[1]) / 100.0, m, text)
                 elif name == "epochs":

@@ -235,7 +235,7 @@ def _task(modality: str | None, low: str, seq2seq: bool) -> str | None:
         return "segmentation"
     if re.search(r"\bobject detection\b|\bbounding box\w*", low):
         return "detection"
-    if re.search(r"\bregress\w*|\bforecast\w*|\bpredict (?:the )?(?:price|value|amount|demand|sales|temperature|load|revenue)\w*|\bhow much\b(?! data)", low):
+    if re.search(r"\bregress\w*|\bforecast\w*|\bpredict (?:the )?(?:price|value|amount|demand|sales|temperature|load|revenue)\w*", low):
         return "forecasting" if modality == "sequence" else "regression"
     if modality is not None:
         return "classification"

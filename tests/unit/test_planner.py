@@ -159,3 +159,13 @@ def test_own_eval_sets_meet_targets(settings, name):
     assert acc["primary_intent"] >= 0.95 and acc["modality"] >= 0.95 and acc["architecture"] >= 0.90
     assert acc["tools"] >= 0.90 and acc["peers"] >= 0.90 and acc["addressed"] == 1.0
     assert report.plan_ms_p50 <= 5.0
+
+
+def test_n_class_and_bare_accuracy_target():
+    text = "@TENSOR how much labelled data do I need to fine-tune BERT for 3-class sentiment at 92%?"
+    plan = rules_plan(text)
+    assert plan.constraint("num_classes") == 3 and plan.constraint("accuracy_target") == pytest.approx(0.92)
+    assert plan.task == "classification"
+    for c in plan.constraints:
+        assert text[c.span[0]:c.span[1]] == c.text
+    assert rules_plan("@TENSOR prune it to 80% sparsity").constraint("accuracy_target") is None

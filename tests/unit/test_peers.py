@@ -1,0 +1,365 @@
+"""Peers: the four stand-ins, the replaceable registry (callable, env spec, LangGraph graph) and handoff tools."""
+
+from __future__ import annotations
+
+import operator
+import subprocess
+import sys
+import textwrap
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from tensor_agent.errors import BackendUnavailable, InputError
+from tensor_agent.peers import PeerReply, get_peer, parse_peer_spec, register_peer, run_peer, unregister_peer
+from tensor_agent.schema import PEERS, Constraint, Plan
+
+
+def C(name: str, value: Any) -> Constraint:
+    return Constraint(name=name, value=value, span=(0, 1), text=str(value))
+
+
+def plan(text: str, **kw) -> Plan:
+    return Plan(addressed=True, text=text, intents=kw.pop("intents", ["design"]), **kw)
+
+
+PLANS = {
+    "cnn": plan("@TENSOR design CNN architecture for image classification", modality="image", architecture="cnn",
+                task="classification"),
+    "bert_lora": plan("@TENSOR fine-tune BERT with LoRA for a domain-specific NLP task", intents=["fine_tune"],
+                      modality="text", architecture="bert", constraints=[C("technique", "lora")]),
+    "mobile": plan("@TENSOR optimize model for inference on mobile devices under 15 ms", intents=["compress"],
+                   constraints=[C("device", "mobile"), C("latency_ms", 15)]),
+    "churn": plan("@PRISM @TENSOR clean my churn table (missing values, imbalanced), then design and train",
+                  intents=["design", "train"], modality="tabular", architecture="xgboost",
+                  constraints=[C("dataset_size", 3000)]),
+    "graph": plan("@tensor design a GCN for node classification on a citation graph", modality="graph",
+                  architecture="gcn"),
+    "lm": plan("@tensor implement a small GPT decoder for text generation", intents=["implement"],
+               modality="text_generation", architecture="gpt"),
+    "diffusion": plan("@TENSOR design diffusion model for image generation", modality="image_generation",
+                      architecture="diffusion"),
+    "timeseries": plan("@tensor forecast sensor time series with mamba", modality="sequence", architecture="mamba"),
+    "vague": plan("@tensor what validation scheme should I use for my model?", intents=["evaluate"]),
+}
+
+
+# ------------------------------------------------------------------------------------------------- stand-ins
+@pytest.mark.parametrize("peer", PEERS)
+@pytest.mark.parametrize("case", list(PLANS))
+def test_standin_reply_is_structured_and_useful(peer, case):
+    reply = get_peer(peer)(PLANS[case], {"results": {}})
+    assert isinstance(reply, PeerReply)
+    assert reply.peer == peer and reply.source == "stand-in" and reply.role
+    assert len(reply.summary) > 30
+    assert len(reply.sections) >= 2 and all(s.items for s in reply.sections)
+    assert reply.recommendations and all(r.strip() for r in reply.recommendations)
+    assert reply.data
+    assert f"@{peer}" in reply.to_markdown()
+    PeerReply.model_validate_json(reply.model_dump_json())  # JSON round trip for the checkpoint
+
+
+@pytest.mark.parametrize("case,split,metric", [
+    ("churn", "kfold", "PR-AUC"),            # small imbalanced binary table
+    ("graph", "node_split", "accuracy"),
+    ("lm", "holdout", "perplexity"),
+    ("diffusion", "holdout", "FID"),
+    ("timeseries", "time_based", "MAE"),
+])
+def test_eclipse_scheme_depends_on_modality_task_and_size(case, split, metric):
+    reply = get_peer("ECLIPSE")(PLANS[case], {})
+    assert reply.data["scheme"]["split"] == split
+    assert reply.data["primary_metric"] == metric
+    assert any("bootstrap" in i for i in reply.section("Uncertainty").items)
+
+
+def test_eclipse_small_vs_large_tabular():
+    small = plan("@tensor how to validate my classifier on 800 rows", intents=["evaluate"], modality="tabular",
+                 constraints=[C("dataset_size", 800)])
+    large = plan("@tensor how to validate my classifier on 2M rows", intents=["evaluate"], modality="tabular",
+                 constraints=[C("dataset_size", 2_000_000)])
+    s, l = get_peer("ECLIPSE")(small, {}), get_peer("ECLIPSE")(large, {})
+    assert s.data["scheme"]["split"] == "kfold" and "stratified" in s.data["scheme"]["method"]
+    assert l.data["scheme"]["split"] == "holdout" and l.data["scheme"]["fractions"][-1] < 0.05
+    assert any("Calibration" in i for i in s.section("Checks").items)
+    # the CI width shrinks with the test set
+    assert s.data["ci_halfwidth_at_90pct"] > l.data["ci_halfwidth_at_90pct"]
+
+
+def test_prism_checklist_per_modality_and_requested_first():
+    churn = get_peer("PRISM")(PLANS["churn"], {})
+    assert churn.data["requested_topics"][:2] == ["cleaning", "missing"]
+    titles = [s.title for s in churn.sections]
+    assert "(requested)" in titles[1] and "Class imbalance (requested)" in titles
+    text = churn.to_markdown()
+    assert "Impute" in text and "target/ordinal encoding" in text
+    image = get_peer("PRISM")(PLANS["cnn"], {}).to_markdown()
+    assert "flip" in image and "perceptual hash" in image
+    graph = get_peer("PRISM")(PLANS["graph"], {}).to_markdown()
+    assert "homophily" in graph
+    assert "contamination" in get_peer("PRISM")(PLANS["lm"], {}).to_markdown()
+
+
+def test_velocity_uses_target_and_measured_numbers():
+    reply = get_peer("VELOCITY")(PLANS["mobile"], {})
+    assert reply.data["device"] == "mobile" and reply.data["latency_ms_target"] == 15
+    assert any("15 ms" in i for i in reply.section("Target").items)
+    assert any("distillation" in r.lower() for r in reply.recommendations)
+    assert reply.section("Measured") is None
+
+    report = _compression_report(before_ms=40.0, after_ms=12.0, before_b=4 * 2**20, after_b=2**20)
+    measured = get_peer("VELOCITY")(PLANS["mobile"], {"results": {"compress_model": report}})
+    items = "\n".join(measured.section("Measured").items)
+    assert "40.00 → 12.00 ms" in items and "3.33x faster" in items
+    assert "vs the 15 ms target: met" in items
+    assert measured.data["measured"]["speedup"] == pytest.approx(40 / 12, rel=1e-3)
+    slow = _compression_report(before_ms=40.0, after_ms=30.0, before_b=4 * 2**20, after_b=2**20)
+    over = get_peer("VELOCITY")(PLANS["mobile"], {"results": {"compress_model": slow}})
+    assert "2.0x over" in "\n".join(over.section("Measured").items)
+
+
+def _compression_report(*, before_ms, after_ms, before_b, after_b) -> dict:
+    """A compress_model result as the graph stores it (the compressor's own model when importable)."""
+    stats = lambda ms, b, backend: dict(backend=backend, size_bytes=b, params=1000, nonzero_params=1000,
+                                        sparsity=0.0, latency_ms_median=ms, batch_size=1, threads=1,
+                                        metric_name="accuracy", metric=0.95)
+    row = dict(technique="dynamic_int8", backend="onnxruntime-int8", before=stats(before_ms, before_b, "torch-fp32"),
+               after=stats(after_ms, after_b, "onnxruntime-int8"), size_ratio=before_b / after_b,
+               speedup=before_ms / after_ms, metric_drop_points=0.3, verdict=dict(met=True, checks=[], failures=[]),
+               promoted=True)
+    data = dict(techniques=["dynamic_int8"], results=[row], chosen=0, promoted=True, backend="onnxruntime-int8")
+    try:
+        from tensor_agent.tools.compress.report import CompressionReport
+    except ImportError:
+        return data
+    return CompressionReport.model_validate(data).model_dump(mode="json")
+
+
+@pytest.mark.parametrize("text,constraints,arch,topic,needle", [
+    ("@tensor explain the maths of LoRA for BERT", [C("technique", "lora")], "bert", "lora", "B A"),
+    ("@tensor derive the AdamW update", [C("optimizer", "adamw")], None, "adam", "β₂"),
+    ("@tensor why does LAMB work for large batch training", [C("optimizer", "lamb")], None, "lamb", "trust ratio"),
+    ("@tensor explain cosine annealing with warm restarts", [C("schedule", "cosine_warm_restarts")], None, "cosine",
+     "cos(π T_cur / T_max)"),
+    ("@tensor explain the forward and reverse process", [], "diffusion", "diffusion", "ᾱ_t"),
+    ("@tensor explain graph convolution propagation", [], "gcn", "gcn", "D̃^{−½} Ã D̃^{−½}"),
+    ("@tensor how does the mamba recurrence work", [], "mamba", "ssm", "h_t = Ā h_{t−1} + B̄ x_t"),
+    ("@tensor explain knowledge distillation temperature", [C("technique", "distillation")], None, "distillation", "T²"),
+    ("@tensor explain int8 quantization", [C("technique", "int8")], None, "quantization", "round(x / s) + z"),
+    ("@tensor explain self-attention", [], "vit", "attention", "√d_k"),
+    ("@tensor explain convolution output size", [], "cnn", "convolution", "(H + 2p − k) / s"),
+])
+def test_axiom_picks_the_named_technique(text, constraints, arch, topic, needle):
+    p = plan(text, intents=["explain"], architecture=arch, constraints=constraints)
+    reply = get_peer("AXIOM")(p, {})
+    assert reply.data["topics"][0] == topic
+    assert needle in reply.to_markdown()
+
+
+# ------------------------------------------------------------------------------------------------- registry
+def test_unknown_peer_is_a_clear_error():
+    with pytest.raises(InputError, match=r"unknown peer 'ORACLE' \(known: AXIOM, ECLIPSE, PRISM, VELOCITY\)"):
+        get_peer("ORACLE")
+    assert get_peer("@prism ").name == "PRISM"
+
+
+def test_host_callable_replaces_and_unregisters():
+    seen = {}
+
+    def my_prism(p: Plan, context: dict) -> dict:
+        seen["plan"], seen["context"] = p, context
+        return {"summary": f"host prism for {p.modality}", "sections": {"Steps": ["dedupe", "impute"]}}
+
+    register_peer("prism", my_prism)
+    try:
+        reply = run_peer("PRISM", PLANS["churn"], {"results": {"x": 1}, "reason": "clean it"})
+        assert reply.summary == "host prism for tabular" and reply.peer == "PRISM"
+        assert reply.sections[0].items == ["dedupe", "impute"]
+        assert reply.source.startswith("host:") and reply.handoff_reason == "clean it"
+        assert seen["context"]["results"] == {"x": 1}
+        # a config dict wins over register_peer; a plain string reply becomes the summary
+        cfg = get_peer("PRISM", config={"PRISM": lambda p, c: "config prism"})(PLANS["churn"], {})
+        assert cfg.summary == "config prism" and cfg.source.startswith("config:")
+    finally:
+        unregister_peer("PRISM")
+    assert get_peer("PRISM")(PLANS["churn"], {}).source == "stand-in"
+
+
+def _write_module(tmp_path, monkeypatch, name: str, body: str) -> str:
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop(name, None)
+    return name
+
+
+def test_env_spec_replaces_with_callable(tmp_path, monkeypatch):
+    mod = _write_module(tmp_path, monkeypatch, "host_peers_fn", """
+        def eclipse(plan, context):
+            return {"summary": "host eclipse: " + (plan.modality or "none"), "recommendations": ["use 10-fold"]}
+    """)
+    monkeypatch.setenv("TENSOR_PEERS", f"ECLIPSE={mod}:eclipse")
+    reply = get_peer("ECLIPSE")(PLANS["churn"], {})
+    assert reply.summary == "host eclipse: tabular" and reply.recommendations == ["use 10-fold"]
+    assert reply.source == f"env:{mod}:eclipse"
+    assert get_peer("AXIOM")(PLANS["churn"], {}).source == "stand-in"  # others untouched
+
+
+def _build_graph():
+    from langgraph.graph import END, START, StateGraph
+
+    class S(TypedDict, total=False):
+        plan: dict
+        text: str
+        context: dict
+        reply: dict
+
+    def answer(state: S) -> dict:
+        return {"reply": {"summary": f"graph velocity for {state['plan']['constraints'][0]['value']}",
+                          "sections": [{"title": "Plan", "items": [state["text"][:20]]}],
+                          "data": {"reason": state["context"].get("reason")}}}
+
+    g = StateGraph(S)
+    g.add_node("answer", answer)
+    g.add_edge(START, "answer")
+    g.add_edge("answer", END)
+    return g.compile()
+
+
+def test_compiled_langgraph_graph_replaces_peer(tmp_path, monkeypatch):
+    graph = _build_graph()
+    reply = get_peer("VELOCITY", config={"VELOCITY": graph})(PLANS["mobile"], {"reason": "speed"})
+    assert reply.summary == "graph velocity for mobile"
+    assert reply.sections[0].items == ["@TENSOR optimize mod"] and reply.data["reason"] == "speed"
+    # a host module exposing a compiled graph, named by the env spec
+    mod = _write_module(tmp_path, monkeypatch, "host_peers_graph", """
+        from typing import TypedDict
+        from langgraph.graph import END, START, StateGraph
+
+        class S(TypedDict, total=False):
+            plan: dict
+            text: str
+            context: dict
+            messages: list
+
+        def answer(state):
+            return {"messages": [{"role": "assistant", "content": "graph says: quantize " + state["plan"]["intents"][0]}]}
+
+        g = StateGraph(S)
+        g.add_node("answer", answer)
+        g.add_edge(START, "answer")
+        g.add_edge("answer", END)
+        graph = g.compile()
+    """)
+    monkeypatch.setenv("TENSOR_PEERS", f"PRISM=foo.bar:baz , VELOCITY={mod}:graph")
+    runner = get_peer("VELOCITY")
+    assert runner.is_graph and runner.source == f"env:{mod}:graph"
+    assert runner(PLANS["mobile"], {}).summary == "graph says: quantize compress"
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("PRISM", "bad entry 'PRISM'"),
+    ("PRISM=", "bad entry"),
+    ("ORACLE=json:dumps", "unknown peer 'ORACLE'"),
+    ("PRISM=no_such_module_xyz:fn", "cannot import module 'no_such_module_xyz'"),
+    ("PRISM=json:no_such_attr", "has no attribute 'no_such_attr'"),
+    ("PRISM=json:__name__", "neither callable nor a LangGraph graph"),
+    ("PRISM=json", "not an import spec"),
+])
+def test_bad_env_spec_is_a_clear_error(monkeypatch, spec, match):
+    monkeypatch.setenv("TENSOR_PEERS", spec)
+    with pytest.raises(InputError, match=match) as err:
+        get_peer("PRISM")
+    assert "TENSOR_PEERS" in str(err.value)
+
+
+def test_parse_peer_spec():
+    assert parse_peer_spec("prism=a.b:c, @eclipse=d:e;") == {"PRISM": "a.b:c", "ECLIPSE": "d:e"}
+
+
+def test_broken_host_peers_are_reported_clearly():
+    def boom(p, c):
+        raise RuntimeError("server down")
+
+    with pytest.raises(BackendUnavailable, match="peer AXIOM .* failed: RuntimeError: server down"):
+        get_peer("AXIOM", config={"AXIOM": boom})(PLANS["cnn"], {})
+    with pytest.raises(InputError, match="returned int"):
+        get_peer("AXIOM", config={"AXIOM": lambda p, c: 42})(PLANS["cnn"], {})
+    with pytest.raises(InputError, match="neither callable"):
+        register_peer("AXIOM", 42)
+    with pytest.raises(InputError, match="invalid plan"):
+        get_peer("AXIOM")({"addressed": "maybe", "intents": ["dance"]}, {})
+
+
+def test_import_is_light():
+    code = ("import sys, tensor_agent.peers as p; p.get_peer('ECLIPSE'); "
+            "print(any(m in sys.modules for m in ('langgraph', 'langchain_core', 'torch')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------------------------------- handoffs
+@pytest.mark.parametrize("peer", PEERS)
+def test_handoff_tool_returns_command(peer):
+    from langgraph.types import Command
+
+    from tensor_agent.peers.handoff import HANDOFF_TOOLS
+
+    tool = HANDOFF_TOOLS[peer]
+    assert tool.name == f"transfer_to_{peer.lower()}"
+    assert tool.args["reason"]["description"]
+    cmd = tool.invoke({"reason": "needs a look"})
+    assert isinstance(cmd, Command) and cmd.goto == peer
+    assert cmd.update == {"handoffs": [peer], "handoff_reasons": {peer: "needs a look"}}
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="reason"):  # the args model rejects a missing reason
+        tool.invoke({})
+
+
+def test_handoff_commands_route_a_real_graph():
+    from langgraph.graph import START, StateGraph
+    from langgraph.types import Command
+
+    from tensor_agent.peers import handoff_tools
+
+    tools = handoff_tools()
+
+    class S(TypedDict, total=False):
+        text: str
+        handoffs: Annotated[list, operator.add]
+        handoff_reasons: Annotated[dict, operator.or_]
+        replies: Annotated[dict, operator.or_]
+
+    def tensor(state: S) -> Command:
+        return tools["ECLIPSE"].invoke({"reason": "validation scheme"})
+
+    def make_peer(name):
+        def node(state: S) -> dict:
+            p = plan(state["text"], intents=["evaluate"])
+            ctx = {"reason": state["handoff_reasons"][name]}
+            return {"replies": {name: get_peer(name)(p, ctx).model_dump()}}
+        return node
+
+    g = StateGraph(S)
+    g.add_node("tensor", tensor, destinations=tuple(PEERS))
+    for name in PEERS:
+        g.add_node(name, make_peer(name))
+    g.add_edge(START, "tensor")
+    out = g.compile().invoke({"text": "@tensor how should I evaluate my model?", "handoffs": [], "replies": {}})
+    assert out["handoffs"] == ["ECLIPSE"] and list(out["replies"]) == ["ECLIPSE"]
+    assert out["replies"]["ECLIPSE"]["handoff_reason"] == "validation scheme"
+
+
+def test_eclipse_puts_a_confidence_interval_on_measured_accuracy():
+    from tensor_agent.peers.eclipse import wilson_interval
+
+    train = {"family": "cnn", "test_metrics": {"accuracy": 0.95}, "dataset_info": {"sizes": {"train": 1257,
+                                                                                             "val": 180, "test": 360}}}
+    reply = get_peer("ECLIPSE")(PLANS["cnn"], {"results": {"train_model": train}})
+    lo, hi = reply.data["measured"]["ci95"]
+    assert lo < 0.95 < hi and (hi - lo) == pytest.approx(2 * 1.96 * (0.95 * 0.05 / 360) ** 0.5, rel=0.1)
+    assert reply.data["dataset_size"] == 1797 and reply.data["scheme"]["split"] == "kfold"
+    assert "Measured by train_model" in reply.section("Uncertainty").items[0]
+    # Wilson stays inside [0, 1] at the edges, where the normal approximation does not
+    lo1, hi1 = wilson_interval(1.0, 20)
+    assert hi1 == 1.0 and 0.8 < lo1 < 1.0
