@@ -95,6 +95,32 @@ def render_design(payload: dict, c: Console) -> None:
         c.print(f"  code written to [bold]{payload['code_path']}[/bold]")
 
 
+def render_compression(payload: dict, c: Console) -> None:
+    """Before/after side by side for every technique the compressor measured."""
+    rows = payload.get("results") or []
+    t = Table(title="Compression: before -> after, measured (* = chosen)", title_justify="left")
+    sparse = any(((r.get("after") or {}).get("sparsity") or 0) > 0.05 for r in rows)
+    cols = ["technique", "size MB", "latency ms", "speed-up", "metric", "verdict"] + (["sparsity"] if sparse else [])
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("technique", "verdict") else "right", no_wrap=True)
+    for i, r in enumerate(rows):
+        b, a = r.get("before") or {}, r.get("after") or {}
+        mb = lambda s: f"{(s.get('size_bytes') or 0) / 1e6:.3g}"  # noqa: E731
+        lat = lambda s: f"{s['latency_ms_median']:.3g}" if s.get("latency_ms_median") is not None else "-"  # noqa: E731
+        met = lambda s: f"{s['metric']:.4f}" if s.get("metric") is not None else "-"  # noqa: E731
+        verdict = "kept" if r.get("promoted") else ("met" if (r.get("verdict") or {}).get("met") else "[red]not met[/red]")
+        star = " *" if payload.get("chosen") == i else ""
+        cells = [f"{r.get('technique')}{star}", f"{mb(b)}->{mb(a)}", f"{lat(b)}->{lat(a)}",
+                 f"{r['speedup']:.2f}x" if r.get("speedup") else "-", f"{met(b)}->{met(a)}", verdict]
+        t.add_row(*(cells + ([f"{a.get('sparsity', 0):.0%}"] if sparse else [])))
+    c.print(t)
+    for r in rows:
+        for failure in (r.get("verdict") or {}).get("failures") or []:
+            c.print(f"  [yellow]{r.get('technique')}: {failure}[/yellow]")
+    if payload.get("message"):
+        c.print(f"  {payload['message'].splitlines()[0]}")
+
+
 def render_result(result: Result, console: Optional[Console] = None) -> None:
     c = _console(console)
     if not result.plan.addressed:
@@ -104,6 +130,9 @@ def render_result(result: Result, console: Optional[Console] = None) -> None:
     for name, payload in result.results.items():
         if name == "design_architecture" and isinstance(payload, dict):
             render_design(payload, c)
+            continue
+        if name == "compress_model" and isinstance(payload, dict) and payload.get("results"):
+            render_compression(payload, c)
             continue
         t = Table(title=name, title_justify="left", show_header=False)
         t.add_column("k", style="cyan")

@@ -106,3 +106,24 @@ def test_cli_ask_json_is_a_result(home):
     assert out.returncode == 0, out.stderr[-2000:]
     result = json.loads(out.stdout)
     assert set(result) >= {"plan", "results", "peers", "message"} and "ECLIPSE" in result["peers"]
+
+
+def test_train_then_quantize_in_the_same_thread_across_processes(home):
+    """`train a CNN on digits` then `now quantize it` (two CLI processes) acts on the same model."""
+    exe = str(Path(sys.executable).with_name("tensor-agent"))
+    env = dict(os.environ, TENSOR_HOME=str(home), TENSOR_PLANNER="rules")
+    first = subprocess.run([exe, "ask", "@TENSOR train a CNN on the digits dataset with AdamW and cosine annealing",
+                            "--thread", "t1", "--set", "epochs=2", "--json", "--no-memory"],
+                           capture_output=True, env=env, timeout=900)
+    assert first.returncode == 0, first.stderr[-3000:]
+    trained = json.loads(first.stdout)["results"]["train_model"]
+    assert trained["test_metrics"]["accuracy"] > 0.5 and Path(trained["model_path"]).exists()
+    second = subprocess.run([exe, "ask", "@TENSOR now quantize it", "--thread", "t1", "--json", "--no-memory"],
+                            capture_output=True, env=env, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    report = json.loads(second.stdout)["results"]["compress_model"]
+    assert report["source"].get("path") == trained["model_path"] or report["source"].get("mlflow_run_id") == trained["mlflow_run_id"]
+    assert report["results"] and all(r["before"]["metric"] is not None for r in report["results"])
+    other = subprocess.run([exe, "ask", "@TENSOR now quantize it", "--thread", "elsewhere", "--json", "--no-memory"],
+                           capture_output=True, env=env, timeout=900)
+    assert "compress_model" in json.loads(other.stdout)["errors"]  # another thread has no model
