@@ -70,7 +70,7 @@ class TensorAgent:
         config = {"configurable": {"thread_id": str(thread_id)}, "recursion_limit": 64}
         state = self._compiled().invoke({"text": message}, config=config, context=ctx)
         return Result(plan=Plan.model_validate(state["plan"]), results=state.get("results") or {},
-                      peers=state.get("peers") or {}, message=state.get("message", ""),
+                      peers=state.get("peers") or {}, recall=state.get("recall") or {}, message=state.get("message", ""),
                       errors=state.get("errors") or {}, thread_id=str(thread_id))
 
     def thread_state(self, thread_id: str = "default") -> dict:

@@ -151,12 +151,13 @@ def velocity(state: State, runtime: Runtime[Context]) -> dict:
 def remember(state: State, runtime: Runtime[Context]) -> dict:
     """Record designs and experiment outcomes of this turn in the vector memory."""
     results = state.get("results") or {}
-    if not runtime.context.remember or not ({"design_architecture", "train_model", "compress_model"} & set(results)):
+    attempted = set(results) | set(state.get("errors") or {})
+    if not runtime.context.remember or not ({"design_architecture", "train_model", "compress_model"} & attempted):
         return {}
     try:
         from tensor_agent.memory import open_memory
 
-        ids = open_memory(runtime.context.settings).remember_turn(_plan(state), results)
+        ids = open_memory(runtime.context.settings).remember_turn(_plan(state), results, errors=state.get("errors") or {})
         return {"artifacts": {"memory_ids": ids}}
     except Exception as exc:  # noqa: BLE001 - memory problems are reported, the answer still goes out
         return {"errors": {"memory": _describe_failure(exc)}}

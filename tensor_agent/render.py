@@ -121,6 +121,29 @@ def render_compression(payload: dict, c: Console) -> None:
         c.print(f"  {payload['message'].splitlines()[0]}")
 
 
+def render_recall(recall: dict, c: Console) -> None:
+    """What memory knows: the answer, family fitness and similar past designs."""
+    c.print(Panel(str(recall.get("answer") or "(memory had nothing to say)"), title="From memory", title_align="left"))
+    best = recall.get("best") or {}
+    rows = best if isinstance(best, list) else best.get("ranking") or best.get("families") or []
+    if rows and isinstance(rows, list) and isinstance(rows[0], dict):
+        t = Table(title="Family fitness", title_justify="left")
+        cols = [k for k in ("family", "variant", "score", "mean", "n", "uncertainty") if k in rows[0]]
+        for col in cols:
+            t.add_column(col)
+        for r in rows[:8]:
+            t.add_row(*[_fmt(r.get(col)) for col in cols])
+        c.print(t)
+    similar = recall.get("similar_designs") or []
+    if similar:
+        t = Table(title="Similar past designs", title_justify="left")
+        for col in ("id", "family", "variant", "similarity"):
+            t.add_column(col)
+        for r in similar[:5]:
+            t.add_row(str(r.get("id")), str(r.get("family")), str(r.get("variant")), _fmt(r.get("similarity")))
+        c.print(t)
+
+
 def render_result(result: Result, console: Optional[Console] = None) -> None:
     c = _console(console)
     if not result.plan.addressed:
@@ -141,6 +164,8 @@ def render_result(result: Result, console: Optional[Console] = None) -> None:
             for k, v in _flat(payload)[:30]:
                 t.add_row(k, _fmt(v)[:160])
         c.print(t)
+    if result.recall:
+        render_recall(result.recall, c)
     for name, payload in result.peers.items():
         c.print(Panel(summarize(name, payload), title=f"@{name}", title_align="left"))
     for name, err in result.errors.items():

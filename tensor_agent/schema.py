@@ -104,6 +104,7 @@ class Result(BaseModel):
     plan: Plan
     results: dict[str, Any] = Field(default_factory=dict, description="Tool name -> structured output.")
     peers: dict[str, Any] = Field(default_factory=dict, description="Peer name -> structured reply.")
+    recall: dict[str, Any] = Field(default_factory=dict, description="What the vector memory answered (recall intents).")
     message: str = Field(default="", description="Readable answer.")
     errors: dict[str, str] = Field(default_factory=dict, description="Tool or peer name -> clear error.")
     thread_id: Optional[str] = Field(default=None)

@@ -127,3 +127,17 @@ def test_train_then_quantize_in_the_same_thread_across_processes(home):
     other = subprocess.run([exe, "ask", "@TENSOR now quantize it", "--thread", "elsewhere", "--json", "--no-memory"],
                            capture_output=True, env=env, timeout=900)
     assert "compress_model" in json.loads(other.stdout)["errors"]  # another thread has no model
+
+
+def test_turns_are_remembered_and_recalled(home):
+    """The remember node writes the design to Chroma; a later recall request finds it."""
+    with TensorAgent(home) as a:
+        first = a.invoke("@TENSOR design CNN architecture for image classification", thread_id="m1",
+                         use_memory=False)
+        assert "memory" not in first.errors, first.errors
+        ids = a.thread_state("m1")["artifacts"]["memory_ids"]
+        assert ids and any(i.startswith("d-") for i in ids)
+        recalled = a.invoke("@TENSOR what has worked best for image classification?", thread_id="m2")
+    assert recalled.plan.intents == ["recall"] and recalled.results == {}
+    assert recalled.recall.get("answer")
+    assert any(d.get("family") == "cnn" for d in recalled.recall.get("similar_designs", []))
