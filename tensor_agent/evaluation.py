@@ -37,36 +37,18 @@ class Case(BaseModel):
     def _listify(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
-    @field_validator("intents")
+    @field_validator("intents", "tools", "peers", "modality")
     @classmethod
-    def _intents(cls, v: list[str]) -> list[str]:
-        bad = [i for i in v if i not in INTENTS]
+    def _in_vocabulary(cls, v: Any, info) -> Any:
+        known = _VOCABULARY[info.field_name]
+        values = [v] if isinstance(v, str) else (v or [])
+        bad = [x for x in values if x not in known]
         if bad:
-            raise ValueError(f"unknown intent(s) {bad} (known: {', '.join(INTENTS)})")
+            raise ValueError(f"unknown {info.field_name} {bad} (known: {', '.join(known)})")
         return v
 
-    @field_validator("modality")
-    @classmethod
-    def _modality(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and v not in MODALITIES:
-            raise ValueError(f"unknown modality '{v}' (known: {', '.join(MODALITIES)})")
-        return v
 
-    @field_validator("tools")
-    @classmethod
-    def _tools(cls, v: list[str]) -> list[str]:
-        bad = [t for t in v if t not in TOOL_ORDER]
-        if bad:
-            raise ValueError(f"unknown tool(s) {bad} (known: {', '.join(TOOL_ORDER)})")
-        return v
-
-    @field_validator("peers")
-    @classmethod
-    def _peers(cls, v: list[str]) -> list[str]:
-        bad = [p for p in v if p not in PEERS]
-        if bad:
-            raise ValueError(f"unknown peer(s) {bad} (known: {', '.join(PEERS)})")
-        return v
+_VOCABULARY = {"intents": INTENTS, "tools": TOOL_ORDER, "peers": PEERS, "modality": MODALITIES}
 
 
 class Miss(BaseModel):

@@ -91,20 +91,14 @@ def _run_tool(name: str, state: State, runtime: Runtime[Context]) -> dict:
         return {"errors": {name: _describe_failure(exc)}, "pending": rest, "artifacts": ctx.artifacts}
 
 
-def estimate_data(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_tool("estimate_data", state, runtime)
+def tool_node(name: str):
+    """The graph node that runs tool `name` (one per tool, same behaviour)."""
 
+    def node(state: State, runtime: Runtime[Context]) -> dict:
+        return _run_tool(name, state, runtime)
 
-def design_architecture(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_tool("design_architecture", state, runtime)
-
-
-def train_model(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_tool("train_model", state, runtime)
-
-
-def compress_model(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_tool("compress_model", state, runtime)
+    node.__name__ = node.__qualname__ = name
+    return node
 
 
 def handoff(state: State, runtime: Runtime[Context]) -> Command:
@@ -132,20 +126,14 @@ def _run_peer(name: str, state: State, runtime: Runtime[Context]) -> dict:
         return {"errors": {name: _describe_failure(exc)}}
 
 
-def axiom(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_peer("AXIOM", state, runtime)
+def peer_node(name: str):
+    """The graph node of peer `name`: asks the registered agent (stand-in or host replacement)."""
 
+    def node(state: State, runtime: Runtime[Context]) -> dict:
+        return _run_peer(name, state, runtime)
 
-def eclipse(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_peer("ECLIPSE", state, runtime)
-
-
-def prism(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_peer("PRISM", state, runtime)
-
-
-def velocity(state: State, runtime: Runtime[Context]) -> dict:
-    return _run_peer("VELOCITY", state, runtime)
+    node.__name__ = node.__qualname__ = name.lower()
+    return node
 
 
 def remember(state: State, runtime: Runtime[Context]) -> dict:
@@ -186,12 +174,10 @@ builder = StateGraph(State, context_schema=Context)
 builder.add_node("parse", parse)
 builder.add_node("recall", recall)
 for _name in TOOL_NODES:
-    builder.add_node(_name, globals()[_name])
+    builder.add_node(_name, tool_node(_name))
 builder.add_node("handoff", handoff, destinations=PEER_NODES)
-builder.add_node("AXIOM", axiom)
-builder.add_node("ECLIPSE", eclipse)
-builder.add_node("PRISM", prism)
-builder.add_node("VELOCITY", velocity)
+for _peer in PEER_NODES:
+    builder.add_node(_peer, peer_node(_peer))
 builder.add_node("remember", remember)
 builder.add_node("respond", respond)
 
