@@ -5,6 +5,13 @@ The student is sized by the designer (the largest variant of the teacher's famil
 own widths with Torch-Pruning and re-initialising it. A baseline student of the same
 architecture, seed and epochs is trained without the teacher so the report shows what the
 teacher added.
+
+Transfer set (on by default for float inputs): each training batch is joined by an augmented
+copy of itself (random +-`shift` pixel translations for image tensors ``(B, C, H, W)`` and mixup
+between training examples, Beta(`mixup`, `mixup`)); the teacher labels those extra inputs with
+its soft targets, which a student trained on hard labels cannot get. Two baselines without the
+teacher are reported: plain labelled data (the issue's comparison) and, for fairness, the same
+augmented inputs with hard (mixed) labels -- same seed, epochs and augmentation draws.
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.tools.compress.finetune import finetune
@@ -105,16 +113,190 @@ def student_by_shrinking(teacher, example_inputs: tuple, ratio: float, num_class
     return net, f"teacher architecture with {mid:.0%} of channels removed, re-initialised"
 
 
+@dataclass
+class TransferSet:
+    """Augmented inputs labelled by the teacher (the distillation transfer set)."""
+
+    shift: int = 1
+    """Max random translation in pixels for image inputs (B, C, H, W); 0 = none."""
+    mixup: float = 0.4
+    """Beta(a, a) concentration for mixup between training examples; 0 = no mixup."""
+
+    def __post_init__(self) -> None:
+        if int(self.shift) < 0:
+            raise InputError(f"distill_shift must be >= 0, got {self.shift}")
+        if float(self.mixup) < 0 or math.isnan(float(self.mixup)):
+            raise InputError(f"distill_mixup must be >= 0, got {self.mixup}")
+
+    @property
+    def active(self) -> bool:
+        return int(self.shift) > 0 or float(self.mixup) > 0
+
+    def applies_to(self, inputs: tuple) -> bool:
+        """Only float inputs (images, tabular features) are augmented; token ids are left alone."""
+        return self.active and all(getattr(x, "is_floating_point", lambda: False)() for x in inputs)
+
+
+def augment(inputs: tuple, ts: TransferSet, gen) -> tuple[tuple, Any, float]:
+    """An augmented copy of a batch: (inputs, permutation used for mixup, mixup weight lambda).
+
+    The same draws from `gen` give the same augmented batch, so the teacher-labelled and the
+    hard-labelled (baseline) students see identical inputs.
+    """
+    import torch
+
+    x0 = inputs[0]
+    b = int(x0.shape[0])
+    out = []
+    # one random shift per example, shared by all inputs of that example
+    dx = torch.randint(-ts.shift, ts.shift + 1, (b,), generator=gen) if ts.shift > 0 else None
+    dy = torch.randint(-ts.shift, ts.shift + 1, (b,), generator=gen) if ts.shift > 0 else None
+    for x in inputs:
+        if dx is not None and x.dim() == 4:  # (B, C, H, W): translate with zero fill
+            p = ts.shift
+            padded = torch.nn.functional.pad(x, (p, p, p, p))  # (B, C, H+2p, W+2p)
+            h, w = x.shape[-2], x.shape[-1]
+            x = torch.stack([padded[i, :, p + int(dy[i]):p + int(dy[i]) + h, p + int(dx[i]):p + int(dx[i]) + w]
+                             for i in range(b)])  # (B, C, H, W)
+        out.append(x)
+    perm, lam = torch.arange(b), 1.0
+    if ts.mixup > 0 and b > 1:
+        lam = float(torch.distributions.Beta(ts.mixup, ts.mixup).sample() if gen is None else
+                    _beta(ts.mixup, gen))
+        lam = max(lam, 1.0 - lam)  # the first image dominates
+        perm = torch.randperm(b, generator=gen)
+        out = [lam * x + (1.0 - lam) * x[perm] for x in out]
+    return tuple(out), perm, lam
+
+
+def _beta(a: float, gen) -> float:
+    """Beta(a, a) sample, reproducible from a torch Generator (seeds a NumPy generator from it)."""
+    import numpy as np
+    import torch
+
+    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+    return float(np.random.default_rng(seed).beta(a, a))
+
+
+def check_transfer_set(teacher, data, ts: TransferSet, *, max_drop_points: float = 5.0, limit: int = 512,
+                       seed: int = 0) -> tuple[TransferSet, dict]:
+    """Keep only augmentations the teacher can label: a shifted view is dropped when the teacher's
+    accuracy on shifted training inputs falls more than `max_drop_points` below its accuracy on
+    the real ones (e.g. a 1-pixel shift of an 8x8 digit is a different image to the teacher).
+
+    Returns:
+        (the transfer set to use, a dict with the teacher's accuracies that decided it).
+    """
+    import torch
+
+    if ts.shift <= 0 or "train" not in data.splits:
+        return ts, {}
+    inputs, y = data.splits["train"]
+    gen = torch.Generator().manual_seed(seed)
+    ix = torch.randperm(int(y.shape[0]), generator=gen)[:limit]
+    x, y = tuple(v[ix] for v in inputs), y[ix]
+    shifted, _, _ = augment(x, TransferSet(shift=ts.shift, mixup=0.0), gen)
+    with torch.no_grad():
+        acc = float((first_output(teacher(*x)).argmax(-1) == y).float().mean())
+        acc_shift = float((first_output(teacher(*shifted)).argmax(-1) == y).float().mean())
+    info = {"teacher_train_accuracy": acc, "teacher_shifted_accuracy": acc_shift}
+    if 100.0 * (acc - acc_shift) > max_drop_points:
+        info["dropped"] = (f"shift {ts.shift}px: teacher accuracy {acc:.3f} -> {acc_shift:.3f} on shifted inputs, "
+                           f"its soft targets there would mislead the student")
+        return TransferSet(shift=0, mixup=ts.mixup), info
+    return ts, info
+
+
+def _with_transfer(inputs: tuple, ts: TransferSet, gen) -> tuple[tuple, Any, float]:
+    """Real batch followed by its augmented copy: (inputs (2B, ...), mixup permutation, lambda)."""
+    import torch
+
+    aug, perm, lam = augment(inputs, ts, gen)
+    return tuple(torch.cat([x, a]) for x, a in zip(inputs, aug)), perm, lam  # (2B, ...)
+
+
+def _hard_loss(out, y, perm, lam):
+    """CE on the B real examples, plus mixup-mixed CE on their augmented copies (rows B..2B)."""
+    import torch.nn.functional as F
+
+    b = int(y.shape[0])
+    if out.shape[0] == b:
+        return F.cross_entropy(out, y)
+    mixed = lam * F.cross_entropy(out[b:], y) + (1.0 - lam) * F.cross_entropy(out[b:], y[perm])
+    return 0.5 * (F.cross_entropy(out[:b], y) + mixed)
+
+
+def train_on_transfer_set(model, data, ts: TransferSet, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
+                          seed: int = 0, ctx=None, desc: str = "train (augmented)") -> dict:
+    """Train `model` with hard labels on real batches plus their augmented copies (no teacher).
+
+    This is the augmented baseline of `distill`, and a way to train a teacher whose soft targets
+    cover the transfer set.
+    """
+    use = ts.applies_to(tuple(data.splits["train"][0])) if "train" in data.splits else False
+
+    def step(inputs, y, gen):
+        inputs, perm, lam = _with_transfer(inputs, ts, gen) if use else (inputs, None, 1.0)
+        return _hard_loss(first_output(model(*inputs)), y, perm, lam)
+
+    return _train(model, data, step, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx, desc=desc)
+
+
+def _train(student, data, step: Callable[[tuple, Any, Any], Any], *, epochs: int, lr: float, batch_size: int,
+           seed: int, ctx=None, desc: str = "distil") -> dict:
+    """Adam + cosine loop (same schedule as `finetune`); `step(inputs, y, gen)` returns the loss."""
+    import torch
+
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
+    bar = None
+    if bool(getattr(ctx, "progress", False)):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, desc=desc, leave=False)
+    last = None
+    for ep in range(epochs):
+        student.train()
+        gen = torch.Generator().manual_seed(10_000 + seed * 1_000 + ep)  # augmentation draws, shared by runs
+        total = n = 0.0
+        for inputs, y in data.batches("train", batch_size, shuffle=True, seed=seed + ep):
+            opt.zero_grad(set_to_none=True)
+            loss = step(inputs, y, gen)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * int(y.shape[0])
+            n += int(y.shape[0])
+        sched.step()
+        last = total / max(1.0, n)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{last:.4f}")
+    if bar is not None:
+        bar.close()
+    student.eval()
+    return {"epochs": epochs, "final_loss": last, "engine": "distillation loop (transfer set)"}
+
+
 def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperature: float = 4.0,
             alpha: float = 0.7, epochs: int = 20, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
-            baseline: bool = True, ctx=None) -> Compressed:
+            baseline: bool = True, transfer: Optional[TransferSet] = None, ctx=None) -> Compressed:
     """Train a ~`ratio`x smaller student on the teacher's soft targets plus the hard labels.
+
+    With a transfer set (default for float inputs) every batch also carries an augmented copy;
+    the loss is ``alpha * T^2 * KL(teacher || student)`` on real and augmented inputs plus
+    ``(1 - alpha) *`` the hard-label loss of the augmented baseline (CE on real examples, mixup-mixed
+    CE on their copies), so the teacher's soft targets are the only difference between the two.
+    Augmentations the teacher cannot label are dropped first (`check_transfer_set`). `baseline` also trains the same student without the teacher twice: on the plain
+    labelled data (``baseline_student_accuracy``) and on the same augmented inputs with hard,
+    mixup-mixed labels (``baseline_augmented_accuracy``).
 
     Raises:
         UnsatisfiableError: not a classifier, or no student can be sized.
-        InputError: ratio <= 1 or temperature <= 0.
+        InputError: ratio <= 1, temperature <= 0, alpha outside [0, 1] or a bad transfer set.
     """
     import torch
+    import torch.nn.functional as F
 
     teacher = handle.module
     require_torch_module(teacher, "distillation")
@@ -125,6 +307,9 @@ def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperat
         raise InputError(f"distillation ratio must be > 1, got {ratio}")
     if temperature <= 0 or math.isnan(temperature):
         raise InputError(f"distillation temperature must be > 0, got {temperature}")
+    if not 0.0 <= alpha <= 1.0:
+        raise InputError(f"distillation alpha (weight of the soft loss) must be in [0, 1], got {alpha}")
+    ts = TransferSet() if transfer is None else transfer
     made = student_from_designer(handle, ratio)
     if made is None:
         made = student_by_shrinking(teacher, example_inputs, ratio, handle.num_classes, seed)
@@ -132,26 +317,52 @@ def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperat
     _reinit(student, seed)
     init_state = copy.deepcopy(student.state_dict())
     teacher.eval()
+    train_inputs = data.splits["train"][0] if "train" in data.splits else example_inputs
+    use_ts = ts.applies_to(tuple(train_inputs))
+    ts_check: dict = {}
+    if use_ts:
+        ts, ts_check = check_transfer_set(teacher, data, ts, seed=seed)
+        use_ts = ts.active
 
-    def loss_fn(out, y, inputs):
+    def with_transfer(inputs, gen):
+        return _with_transfer(inputs, ts, gen) if use_ts else (inputs, None, 1.0)
+
+    def kd_step(inputs, y, gen):
+        # the baseline's hard loss (same inputs) plus the teacher's soft targets on every input
+        inputs, perm, lam = with_transfer(inputs, gen)
         with torch.no_grad():
             t_logits = first_output(teacher(*inputs))
-        return kd_loss(out, t_logits, y, temperature=temperature, alpha=alpha)
+        s_logits = first_output(student(*inputs))
+        t = float(temperature)
+        soft = F.kl_div(F.log_softmax(s_logits / t, dim=-1), F.log_softmax(t_logits / t, dim=-1),
+                        reduction="batchmean", log_target=True) * (t * t)
+        return alpha * soft + (1.0 - alpha) * _hard_loss(s_logits, y, perm, lam)
 
-    info = finetune(student, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, loss_fn=loss_fn, ctx=ctx,
-                    desc="distil")
-    details: dict[str, Any] = {"student": how, "teacher_params": _n_params(teacher),
-                               "student_params": _n_params(student),
-                               "param_ratio": _n_params(teacher) / max(1, _n_params(student)),
-                               "temperature": temperature, "alpha": alpha, "epochs": epochs, "finetune": info}
+    info = _train(student, data, kd_step, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx,
+                  desc="distil")
+    n_t, n_s = _n_params(teacher), _n_params(student)
+    details: dict[str, Any] = {"student": how, "teacher_params": n_t, "student_params": n_s,
+                               "param_ratio": n_t / max(1, n_s), "temperature": temperature, "alpha": alpha,
+                               "epochs": epochs, "seed": seed, "finetune": info,
+                               "transfer_set": ({"shift": int(ts.shift), "mixup": float(ts.mixup)} if use_ts
+                                                else None), "transfer_set_check": ts_check}
     if baseline:
         from tensor_agent.tools.compress.measure import evaluate_runner
+
+        def test_acc(m) -> Optional[float]:
+            return evaluate_runner(Runner("torch-fp32", module=m.eval()), data.batches("test"), data.task)[1]
 
         plain = copy.deepcopy(student)
         plain.load_state_dict(init_state)
         finetune(plain, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx, use_trainer=False,
                  desc="student without teacher")
-        _, acc, _ = evaluate_runner(Runner("torch-fp32", module=plain.eval()), data.batches("test"), data.task)
-        details["baseline_student_accuracy"] = acc
+        details["baseline_student_accuracy"] = test_acc(plain)
+        details["baseline"] = "same student, seed and epochs, plain labelled data, no teacher"
+        if use_ts:
+            hard_aug = copy.deepcopy(student)
+            hard_aug.load_state_dict(init_state)
+            train_on_transfer_set(hard_aug, data, ts, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                                  ctx=ctx, desc="student without teacher (augmented)")
+            details["baseline_augmented_accuracy"] = test_acc(hard_aug)
     student.eval()
     return Compressed("distillation", Runner("torch-fp32-student", module=student), details)

@@ -214,16 +214,20 @@ def _structured(module, env: StepEnv):
 def _distill(module, env: StepEnv):
     import copy
 
-    from tensor_agent.tools.compress.distill import distill
+    from tensor_agent.tools.compress.distill import TransferSet, distill
 
     data = env.need_data("distillation")
+    transfer = None  # distill() picks its default transfer set unless the user sets one
+    if "distill_shift" in env.options or "distill_mixup" in env.options:
+        transfer = TransferSet(shift=int(env.options.get("distill_shift", 1)),
+                               mixup=float(env.options.get("distill_mixup", 0.4)))
     h = copy.copy(env.handle)
     h.module = module
     return [distill(h, data, env.example_inputs, ratio=float(env.options.get("student_ratio", 4.0)),
                     temperature=float(env.options.get("temperature", 4.0)),
                     alpha=float(env.options.get("alpha", 0.7)), epochs=_epochs(env, 20),
                     lr=float(env.options.get("distill_lr", 3e-3)), seed=env.seed,
-                    baseline=bool(env.options.get("distill_baseline", True)), ctx=env.ctx)]
+                    baseline=bool(env.options.get("distill_baseline", True)), transfer=transfer, ctx=env.ctx)]
 
 
 # ------------------------------------------------------------------------------------------------ export
