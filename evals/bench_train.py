@@ -167,7 +167,7 @@ def _plain_loop(model, data, cfg) -> tuple[float, float]:
     return time.perf_counter() - t0, mean
 
 
-def bench_overhead(home: Path, repeats: int = 5) -> None:
+def bench_overhead(home: Path, repeats: int = 7) -> None:
     import torch
 
     from tensor_agent.tools.train import TrainConfig, fit, load_dataset
@@ -182,7 +182,7 @@ def bench_overhead(home: Path, repeats: int = 5) -> None:
                                    torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
                                    torch.nn.Linear(32 * 16, 10))
 
-    cfg = TrainConfig(optimizer="adamw", lr=3e-3, weight_decay=1e-4, schedule="cosine", epochs=6, batch_size=64,
+    cfg = TrainConfig(optimizer="adamw", lr=3e-3, weight_decay=1e-4, schedule="cosine", epochs=30, batch_size=64,
                       seed=0, restore_best=False)
     t_fit, t_plain, diffs = [], [], []
     for _ in range(repeats):  # interleaved so the machine's load hits both alike

@@ -53,6 +53,8 @@ class TrainConfig(BaseModel):
     max_length: int = Field(default=64, ge=4, description="Token length for text models.")
     checkpoint_dir: Optional[str] = Field(default=None, description="Write a checkpoint per epoch here and "
                                                                     "resume from it when it exists.")
+    checkpoint_every_s: float = Field(default=0.0, ge=0, description="Minimum seconds between checkpoints "
+                                                                    "(0: after every epoch).")
     restore_best: bool = Field(default=True, description="Load the best-validation weights at the end.")
     eval_every: int = Field(default=1, ge=1, description="Validate every n epochs.")
     num_threads: Optional[int] = Field(default=None, ge=1, description="torch threads (default: cores, max 2 "

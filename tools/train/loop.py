@@ -270,6 +270,7 @@ def fit(model, data: DataBundle, config: Optional[TrainConfig] = None, *, ctx=No
     last_good = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     epoch = start_epoch - 1
+    last_ckpt = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         lr = opt.param_groups[0]["lr"]
         res.lr_curve.append(lr)
@@ -348,7 +349,10 @@ def fit(model, data: DataBundle, config: Optional[TrainConfig] = None, *, ctx=No
             stop = "early_stopping"
         elif out_of_time:
             stop = "time_budget"
-        if ckpt_path is not None:
+        due = (time.perf_counter() - last_ckpt >= config.checkpoint_every_s or stop is not None
+               or epoch == config.epochs - 1)
+        if ckpt_path is not None and due:
+            last_ckpt = time.perf_counter()
             _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                           "scheduler": sched.state_dict(), "gen": gen.get_state(),
                           "torch_rng": torch.get_rng_state(), "history": res.history, "lr_curve": res.lr_curve,

@@ -285,7 +285,8 @@ def train_model(plan, ctx) -> TrainingReport:
         shutil.rmtree(ck_dir, ignore_errors=True)
         ck_dir.mkdir(parents=True, exist_ok=True)
     if handle.kind == "torch":
-        config = config.model_copy(update={"checkpoint_dir": str(ck_dir)})
+        config = config.model_copy(update={"checkpoint_dir": str(ck_dir),
+                                           "checkpoint_every_s": 5.0 if modality == "graph" else 0.0})
     art_dir = ctx.settings.path("artifacts", "train", f"{run_name}-{time.strftime('%Y%m%d-%H%M%S')}")
     report = TrainingReport(dataset=data.name, dataset_info=data.describe(), family=family, kind=handle.kind,
                             strategy=config.strategy, config=config.model_dump(mode="json"), notes=notes)
