@@ -34,6 +34,17 @@ class ModelHandle:
     extra: dict = field(default_factory=dict, metadata={"description": "Anything else (tokenizer name, design id)."})
 
 
+def json_safe(obj: Any) -> Any:
+    """`obj` as plain JSON types (dict keys as strings; anything unknown as its str())."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
 # In-process objects per thread (built modules cannot live in the JSON checkpoint).
 _SESSIONS: dict[str, dict[str, Any]] = {}
 _LOCK = threading.Lock()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from tensor_agent.tools.base import json_safe as _json_safe
 from tensor_agent.errors import InputError, TensorError, UnsatisfiableError
 from tensor_agent.tools.compress.report import (DEFAULT_TOLERANCE_POINTS, CompressionReport, ModelStats,
                                                 TechniqueResult, Verdict)
@@ -240,14 +241,6 @@ def _result(technique: str, backend: str, before: ModelStats, after: ModelStats,
         artifacts=dict(artifacts), notes=list(notes))
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
 
 
 # --------------------------------------------------------------------------------------------- the tool

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, ClassVar, Optional
 
+from tensor_agent.tools.base import json_safe as _json_safe
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.tools.base import ModelHandle
 from tensor_agent.tools.design.spec import example_inputs as _example_inputs
@@ -177,14 +178,6 @@ def create_model(family: str, **hparams: Any) -> ModelHandle:
                        num_classes=num_classes, extra=extra)
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
 
 
 def example_inputs_for(handle: ModelHandle, batch_size: int = 1) -> tuple:
