@@ -244,38 +244,11 @@ def train_on_transfer_set(model, data, ts: TransferSet, *, epochs: int, lr: floa
 
 def _train(student, data, step: Callable[[tuple, Any, Any], Any], *, epochs: int, lr: float, batch_size: int,
            seed: int, ctx=None, desc: str = "distil") -> dict:
-    """Adam + cosine loop (same schedule as `finetune`); `step(inputs, y, gen)` returns the loss."""
-    import torch
+    """The compressor's Adam + cosine loop (`finetune.train_loop`); `step(inputs, y, gen)` returns the loss."""
+    from tensor_agent.tools.compress.finetune import train_loop
 
-    torch.manual_seed(seed)
-    opt = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
-    bar = None
-    if bool(getattr(ctx, "progress", False)):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, desc=desc, leave=False)
-    last = None
-    for ep in range(epochs):
-        student.train()
-        gen = torch.Generator().manual_seed(10_000 + seed * 1_000 + ep)  # augmentation draws, shared by runs
-        total = n = 0.0
-        for inputs, y in data.batches("train", batch_size, shuffle=True, seed=seed + ep):
-            opt.zero_grad(set_to_none=True)
-            loss = step(inputs, y, gen)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * int(y.shape[0])
-            n += int(y.shape[0])
-        sched.step()
-        last = total / max(1.0, n)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{last:.4f}")
-    if bar is not None:
-        bar.close()
-    student.eval()
-    return {"epochs": epochs, "final_loss": last, "engine": "distillation loop (transfer set)"}
+    return train_loop(student, data, step, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx,
+                      desc=desc, engine="distillation loop (transfer set)")
 
 
 def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperature: float = 4.0,

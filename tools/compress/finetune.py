@@ -56,26 +56,42 @@ def finetune(model, data, *, epochs: int = 3, lr: float = 1e-3, batch_size: int 
             loss_fn = lambda out, y, _x: F.cross_entropy(out, y)
         else:
             loss_fn = lambda out, y, _x: F.mse_loss(out.reshape(y.shape), y.float())
+    def step(inputs, y, _gen):
+        return loss_fn(first_output(model(*inputs)), y, inputs)
+
+    return train_loop(model, data, step, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx,
+                      desc=desc, on_epoch=on_epoch, engine="compressor loop")
+
+
+def train_loop(model, data, step: Callable[[tuple, Any, Any], Any], *, epochs: int, lr: float, batch_size: int,
+               seed: int, ctx=None, desc: str = "fine-tune", on_epoch: Optional[Callable[[int], None]] = None,
+               engine: str = "compressor loop") -> dict:
+    """The compressor's deterministic Adam + cosine loop over `TaskData`.
+
+    `step(inputs, y, gen)` returns the loss of one batch; `gen` is a per-epoch torch.Generator
+    seeded from `seed` (for augmentation draws that must be identical across compared runs).
+    """
+    import torch
+
     torch.manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
-        return {"epochs": 0, "final_loss": None, "engine": "compressor loop (no trainable parameters)"}
+        return {"epochs": 0, "final_loss": None, "engine": f"{engine} (no trainable parameters)"}
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
-    show = bool(getattr(ctx, "progress", False))
     bar = None
-    if show:
+    if bool(getattr(ctx, "progress", False)):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=epochs, desc=desc, leave=False)
     last = None
     for ep in range(epochs):
         model.train()
+        gen = torch.Generator().manual_seed(10_000 + seed * 1_000 + ep)
         total = n = 0.0
         for inputs, y in data.batches("train", batch_size, shuffle=True, seed=seed + ep):
             opt.zero_grad(set_to_none=True)
-            out = first_output(model(*inputs))
-            loss = loss_fn(out, y, inputs)
+            loss = step(inputs, y, gen)
             loss.backward()
             opt.step()
             total += float(loss.detach()) * int(y.shape[0])
@@ -90,4 +106,4 @@ def finetune(model, data, *, epochs: int = 3, lr: float = 1e-3, batch_size: int 
     if bar is not None:
         bar.close()
     model.eval()
-    return {"epochs": epochs, "final_loss": last, "engine": "compressor loop"}
+    return {"epochs": epochs, "final_loss": last, "engine": engine}
