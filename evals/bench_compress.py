@@ -43,7 +43,7 @@ def row(section: str, claim: str, target: str, measured: str, ok: bool | None) -
 
 def make_ctx(home: str, thread: str):
     from tensor_agent.config import Settings
-    from tensor_agent.tools.base import ToolContext
+    from tensor_agent.tools.core.context import ToolContext
 
     return ToolContext(settings=Settings.from_env(home=home), thread_id=thread, progress=False, log=lambda m: None)
 
@@ -68,7 +68,7 @@ def train_digits(variant: str, epochs: int, seed: int = 0, family: str = "cnn"):
 
     from tensor_agent.tools.compress.data import load_task_data
     from tensor_agent.tools.compress.finetune import finetune
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     torch.manual_seed(seed)
     h = create_model(family, variant=variant, input_spec={"shape": [1, 8, 8]}, num_classes=10)
@@ -111,11 +111,11 @@ def sec_minilm(args, home):
 
     from tensor_agent.tools.compress.data import load_task_data
     from tensor_agent.tools.compress.finetune import finetune
-    from tensor_agent.tools.compress.measure import linear_weight_bytes
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.runtime import linear_weight_bytes
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     print("\n== MiniLM text classifier: dynamic INT8 (PyTorch) and ONNX Runtime INT8 ==", flush=True)
-    from tensor_agent.tools.model_store import load_model, save_model
+    from tensor_agent.tools.core.model_store import load_model, save_model
 
     cache = os.path.join(args.cache, f"minilm-text-e{args.text_epochs}") if args.cache else None
     if cache and os.path.exists(os.path.join(cache, "handle.json")):
@@ -189,7 +189,7 @@ def train_digits_augmented(variant: str, epochs: int, ts, seed: int = 0, family:
 
     from tensor_agent.tools.compress.data import load_task_data
     from tensor_agent.tools.compress.distill import train_on_transfer_set
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     torch.manual_seed(seed)
     h = create_model(family, variant=variant, input_spec={"shape": [1, 8, 8]}, num_classes=10)
@@ -217,7 +217,7 @@ def sec_distill(args, home):
 
     from tensor_agent.tools.compress.data import load_task_data
     from tensor_agent.tools.compress.distill import TransferSet, distill
-    from tensor_agent.tools.compress.measure import Runner, evaluate_runner
+    from tensor_agent.tools.core.runtime import Runner, evaluate_runner
 
     print("\n== Distillation: teacher CNN -> student >= 4x fewer params ==", flush=True)
     ts = TransferSet(shift=args.distill_shift, mixup=args.distill_mixup)
@@ -307,7 +307,7 @@ def sec_structured(args, home):
 
 def sec_onnx(args, home):
     from tensor_agent.tools.compress.export import export_onnx, onnx_parity
-    from tensor_agent.tools.design import registry
+    from tensor_agent.tools.core.zoo import registry
 
     print("\n== ONNX export of every designer family (fp32 parity) ==", flush=True)
     out = tempfile.mkdtemp(dir=home)

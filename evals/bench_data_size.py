@@ -21,7 +21,7 @@ def backtest(name: str, ctx) -> dict:
     import numpy as np
     from sklearn.base import clone
 
-    from tensor_agent.tools.learning_curve import (
+    from tensor_agent.tools.estimate.curve import (
         _load_arrays, _sklearn_model, _subsample, fit_power_law, measure_learning_curve,
     )
 
@@ -82,7 +82,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from tensor_agent.config import Settings
-    from tensor_agent.tools.base import ToolContext
+    from tensor_agent.tools.core.context import ToolContext
 
     ctx = ToolContext(settings=Settings.from_env(home=tempfile.mkdtemp(prefix="bench-ds-")), progress=False)
     print("Learning-curve back-test: fit on subsets up to 40% of train, predict the full-train accuracy")

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch  # noqa: F401 - imported here so build times exclude the torch import
 
     from tensor_agent.tools.design import create_model, get_family, list_families
-    from tensor_agent.tools.design.designer import measure_handle
+    from tensor_agent.tools.core.zoo.search import measure_handle
 
     fams = [f for f in args.families.split(",") if f] or list_families()
     header = f"{'family':<13}{'variant':<24}{'cold_s':>7}{'build_s':>8}{'params':>13}{'size_MB':>9}{'MFLOPs':>11}" \

@@ -33,7 +33,7 @@ def row(section: str, what: str, value: str, target: str = "") -> None:
 
 def _ctx(home: Path, **options):
     from tensor_agent.config import Settings
-    from tensor_agent.tools.base import ToolContext
+    from tensor_agent.tools.core.context import ToolContext
 
     return ToolContext(settings=Settings.from_env(home=str(home)), thread_id=f"bench-{time.time_ns()}",
                        progress=False, options=options)
@@ -106,7 +106,7 @@ def bench_text(home: Path, epochs: int = 4) -> None:
 
 def bench_schedules(home: Path) -> None:
     from tensor_agent.tools.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit, load_dataset
-    from tensor_agent.tools.train.optim import closed_form_lr
+    from tensor_agent.tools.core.engine.optim import closed_form_lr
     import torch
 
     data = load_dataset("iris")
@@ -171,7 +171,7 @@ def bench_overhead(home: Path, repeats: int = 7) -> None:
     import torch
 
     from tensor_agent.tools.train import TrainConfig, fit, load_dataset
-    from tensor_agent.tools.train.loop import set_threads
+    from tensor_agent.tools.core.engine.loop import set_threads
 
     set_threads()
     data = load_dataset("digits")
@@ -217,7 +217,7 @@ def bench_generative(home: Path) -> None:
 
 def bench_mlflow(home: Path) -> None:
     from tensor_agent.tools.train import train_model
-    from tensor_agent.tools.train.tracking import get_client
+    from tensor_agent.tools.core.tracking import get_client
 
     ctx = _ctx(home, epochs=3)
     rep = train_model(_plan("image", "cnn", dataset="digits"), ctx)
@@ -266,7 +266,7 @@ def bench_badinput(home: Path) -> None:
     # mismatched shapes: a current model whose input does not fit is replaced, not force-fed
     import torch
 
-    from tensor_agent.tools.base import ModelHandle
+    from tensor_agent.tools.core.context import ModelHandle
 
     ctx = _ctx(Path(tempfile.mkdtemp()), epochs=2, track=False)
     ctx.set_model(ModelHandle(module=torch.nn.Linear(3, 2), family="mlp", input_spec={"kind": "tabular",

@@ -31,7 +31,7 @@ def _plan(state: State) -> Plan:
 
 
 def _tool_context(state: State, runtime: Runtime[Context]):
-    from tensor_agent.tools.base import ToolContext
+    from tensor_agent.tools.core.context import ToolContext
 
     ctx = runtime.context
     return ToolContext(settings=ctx.settings, thread_id=ctx.thread_id, options=dict(ctx.options),

@@ -10,44 +10,19 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Intent = Literal[
-    "design", "implement", "train", "fine_tune", "compress",
-    "estimate_data", "evaluate", "explain", "recall",
-]
-Modality = Literal[
-    "tabular", "image", "text", "sequence", "text_generation", "image_generation", "graph",
-]
-Architecture = Literal[
-    "xgboost", "mlp", "cnn", "resnet", "efficientnet", "convnext", "vit", "bert", "gpt",
-    "t5", "mamba", "diffusion", "gcn", "gat", "graphsage",
-]
-ToolName = Literal["estimate_data", "design_architecture", "train_model", "compress_model"]
-Peer = Literal["AXIOM", "VELOCITY", "PRISM", "ECLIPSE"]
+from tensor_agent.catalogue import FAMILIES, INTENTS as _INTENTS, MODALITIES as _MODALITIES, PEERS as _PEERS
+from tensor_agent.catalogue import TOOL_ORDER, tools_for  # noqa: F401  (re-exported)
 
-INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
-MODALITIES: tuple[str, ...] = Modality.__args__  # type: ignore[attr-defined]
-ARCHITECTURES: tuple[str, ...] = Architecture.__args__  # type: ignore[attr-defined]
-TOOL_ORDER: tuple[str, ...] = ("estimate_data", "design_architecture", "train_model", "compress_model")
-PEERS: tuple[str, ...] = ("AXIOM", "ECLIPSE", "PRISM", "VELOCITY")
-
-#: intent -> tools it needs (the union over intents is taken in TOOL_ORDER).
-INTENT_TOOLS: dict[str, tuple[str, ...]] = {
-    "design": ("design_architecture",),
-    "implement": ("design_architecture",),
-    "train": ("design_architecture", "train_model"),
-    "fine_tune": ("design_architecture", "train_model"),
-    "compress": ("compress_model",),
-    "estimate_data": ("estimate_data",),
-    "evaluate": (),
-    "explain": (),
-    "recall": (),
-}
-
-
-def tools_for(intents: list[str]) -> list[str]:
-    """The ordered union of the tools the intents need."""
-    wanted = {t for i in intents for t in INTENT_TOOLS.get(i, ())}
-    return [t for t in TOOL_ORDER if t in wanted]
+# The vocabularies are the catalogue's (tensor_agent/catalogue): Literal types built from its registries.
+INTENTS: tuple[str, ...] = tuple(_INTENTS)
+MODALITIES: tuple[str, ...] = tuple(_MODALITIES)
+ARCHITECTURES: tuple[str, ...] = tuple(FAMILIES)
+PEERS: tuple[str, ...] = tuple(sorted(_PEERS))
+Intent = Literal[INTENTS]  # type: ignore[valid-type]
+Modality = Literal[MODALITIES]  # type: ignore[valid-type]
+Architecture = Literal[ARCHITECTURES]  # type: ignore[valid-type]
+ToolName = Literal[TOOL_ORDER]  # type: ignore[valid-type]
+Peer = Literal[PEERS]  # type: ignore[valid-type]
 
 
 class Constraint(BaseModel):

@@ -40,6 +40,6 @@ def settings(home):
 @pytest.fixture
 def ctx(settings, request):
     """A ToolContext on a fresh workspace and a thread of its own."""
-    from tensor_agent.tools.base import ToolContext
+    from tensor_agent.tools.core.context import ToolContext
 
     return ToolContext(settings=settings, thread_id=f"t-{request.node.name}", progress=False)

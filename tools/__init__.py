@@ -12,13 +12,10 @@ from typing import Callable
 
 from tensor_agent.errors import InputError
 
-#: tool name -> "module:function", in the order the graph runs them.
-TOOL_ENTRYPOINTS: dict[str, str] = {
-    "estimate_data": "tensor_agent.tools.data_size:estimate_data",
-    "design_architecture": "tensor_agent.tools.design:design_architecture",
-    "train_model": "tensor_agent.tools.train:train_model",
-    "compress_model": "tensor_agent.tools.compress:compress_model",
-}
+from tensor_agent.catalogue import TOOLS
+
+#: tool name -> "module:function", in the order the graph runs them (from the catalogue).
+TOOL_ENTRYPOINTS: dict[str, str] = {name: spec.entrypoint for name, spec in TOOLS.items()}
 
 
 def get_tool(name: str) -> Callable:

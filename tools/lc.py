@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from tensor_agent.schema import Constraint, Plan
 from tensor_agent.tools import get_tool
-from tensor_agent.tools.base import ToolContext
+from tensor_agent.tools.core.context import ToolContext
 
 
 class _Common(BaseModel):

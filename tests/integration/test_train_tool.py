@@ -20,7 +20,7 @@ def _plan(modality=None, architecture=None, **constraints):
 
 
 def _runs(ctx):
-    from tensor_agent.tools.train.tracking import get_client
+    from tensor_agent.tools.core.tracking import get_client
 
     client = get_client(ctx.settings)
     exp = client.get_experiment_by_name("tensor-agent")
@@ -72,7 +72,7 @@ def test_xgboost_breast_cancer(ctx):
     rep = train_model(_plan(modality="tabular", architecture="xgboost", dataset="breast_cancer"), ctx)
     assert rep.kind == "xgboost" and rep.test_metrics["accuracy"] >= 0.95
     assert rep.best_epoch > 0 and rep.model_path
-    from tensor_agent.tools.model_store import load_model
+    from tensor_agent.tools.core.model_store import load_model
 
     assert load_model(rep.model_path).kind == "xgboost"
 
@@ -121,7 +121,7 @@ def test_mismatched_current_model_is_replaced(ctx):
     """A current model that does not fit the data (wrong input shape) is not force-fed: a new one is designed."""
     import torch
 
-    from tensor_agent.tools.base import ModelHandle
+    from tensor_agent.tools.core.context import ModelHandle
     from tensor_agent.tools.train import train_model
 
     ctx.set_model(ModelHandle(module=torch.nn.Linear(3, 2), family="mlp", input_spec={"kind": "tabular",

@@ -99,7 +99,7 @@ def _tiny_task():
 
 def test_distill_trains_student_and_both_baselines():
     from tensor_agent.tools.compress.distill import TransferSet, distill
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     torch.manual_seed(0)
     h = create_model("cnn", variant="tiny", input_spec={"shape": [1, 8, 8]}, num_classes=10)
@@ -119,7 +119,7 @@ def test_distill_trains_student_and_both_baselines():
 
 def test_distill_rejects_bad_alpha():
     from tensor_agent.tools.compress.distill import distill
-    from tensor_agent.tools.design.registry import create_model
+    from tensor_agent.tools.core.zoo.registry import create_model
 
     h = create_model("cnn", variant="tiny", input_spec={"shape": [1, 8, 8]}, num_classes=10)
     with pytest.raises(InputError, match="alpha"):

@@ -15,7 +15,7 @@ def _plan(text="@TENSOR compress my model", **constraints):
 
 
 def _tiny_handle():
-    from tensor_agent.tools.base import ModelHandle
+    from tensor_agent.tools.core.context import ModelHandle
 
     torch.manual_seed(0)
     m = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
@@ -64,7 +64,7 @@ def test_sparsity_of_1_5_is_a_clear_error(ctx):
 
 def test_non_torch_model_is_unsupported(ctx):
     from tensor_agent.errors import UnsatisfiableError
-    from tensor_agent.tools.base import ModelHandle
+    from tensor_agent.tools.core.context import ModelHandle
     from tensor_agent.tools.compress import compress_model
 
     ctx.set_model(ModelHandle(module=object(), family="xgboost", kind="xgboost", input_spec={"shape": [4]}))
@@ -74,7 +74,7 @@ def test_non_torch_model_is_unsupported(ctx):
 
 def test_technique_the_model_cannot_take(ctx):
     from tensor_agent.errors import UnsatisfiableError
-    from tensor_agent.tools.base import ModelHandle
+    from tensor_agent.tools.core.context import ModelHandle
     from tensor_agent.tools.compress import compress_model
 
     m = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),

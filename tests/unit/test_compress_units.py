@@ -21,7 +21,7 @@ def _cnn():
 
 
 def test_dynamic_int8_shrinks_linear_weights_4x_and_keeps_outputs_close():
-    from tensor_agent.tools.compress.measure import param_stats, serialized_size
+    from tensor_agent.tools.core.runtime import param_stats, serialized_size
     from tensor_agent.tools.compress.quantize import dynamic_int8
 
     m = _mlp()
@@ -55,7 +55,7 @@ def test_techniques_reject_non_torch_and_already_quantized_models():
 
 
 def test_static_int8_calibrates_and_runs_int8_convs():
-    from tensor_agent.tools.compress.measure import serialized_size
+    from tensor_agent.tools.core.runtime import serialized_size
     from tensor_agent.tools.compress.quantize import static_int8
 
     m = _cnn()
@@ -106,7 +106,7 @@ def test_global_masks_hit_the_target_sparsity_and_keep_old_zeros():
 
 
 def test_param_stats_counts_sparsity_of_conv_and_linear_weights():
-    from tensor_agent.tools.compress.measure import param_stats
+    from tensor_agent.tools.core.runtime import param_stats
 
     m = _mlp()
     with torch.no_grad():
@@ -119,7 +119,7 @@ def test_param_stats_counts_sparsity_of_conv_and_linear_weights():
 
 
 def test_latency_measurement_is_a_median_with_fixed_threads():
-    from tensor_agent.tools.compress.measure import time_interleaved
+    from tensor_agent.tools.core.runtime import time_interleaved
 
     m = _mlp()
     x = torch.randn(32, 64)
@@ -135,7 +135,7 @@ FAST_FAMILIES = ["mlp", "cnn", "vit", "bert", "t5", "diffusion", "gcn", "gat", "
 @pytest.mark.parametrize("family", FAST_FAMILIES)
 def test_onnx_export_of_designer_families_matches_torch(family, tmp_path):
     pytest.importorskip("onnxruntime")
-    registry = pytest.importorskip("tensor_agent.tools.design.registry")
+    registry = pytest.importorskip("tensor_agent.tools.core.zoo.registry")
     from tensor_agent.tools.compress.export import export_onnx, onnx_parity
 
     if family not in registry.list_families():

@@ -8,7 +8,7 @@ import pytest
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.schema import Constraint, Plan
-from tensor_agent.tools.data_size import (
+from tensor_agent.tools.estimate.tool import (
     TABLE,
     DataEstimate,
     PowerLawFit,

@@ -10,7 +10,7 @@ import pytest
 from tensor_agent.errors import UnsatisfiableError
 from tensor_agent.tools.design import get_family, list_families
 from tensor_agent.tools.design.codegen import TEMPLATES, render_module, write_module
-from tensor_agent.tools.design.registry import resolve
+from tensor_agent.tools.core.zoo.registry import resolve
 
 SMALL = {"gpt": {"shape": [16], "vocab_size": 97}, "t5": {"shape": [12], "vocab_size": 97, "target_len": 6},
          "mamba": {"shape": [12], "vocab_size": 31}}

@@ -25,7 +25,7 @@ def nomem(ctx):
 
 def test_cpu_budget_request_measures_within_both(nomem):
     """`@TENSOR design an image classifier under 2M parameters that runs under 10 ms on CPU`."""
-    from tensor_agent.tools.design.measure import count_params
+    from tensor_agent.tools.core.measure import count_params
 
     plan = _plan("@TENSOR design an image classifier under 2M parameters that runs under 10 ms on CPU",
                  intents=["design"], modality="image", architecture="efficientnet", task="classification",

@@ -16,7 +16,7 @@ from tensor_agent.tools.design import (
     list_families,
     register_family,
 )
-from tensor_agent.tools.design.registry import Family, _FAMILIES
+from tensor_agent.tools.core.zoo.registry import Family, _FAMILIES
 
 ALL = ["xgboost", "mlp", "cnn", "resnet", "efficientnet", "convnext", "vit", "bert", "gpt", "t5", "mamba",
        "diffusion", "gcn", "gat", "graphsage"]
@@ -49,7 +49,7 @@ def test_import_does_not_load_torch():
 
 @pytest.mark.parametrize("family", ALL)
 def test_family_builds_runs_and_is_measured(family):
-    from tensor_agent.tools.design.designer import measure_handle
+    from tensor_agent.tools.core.zoo.search import measure_handle
 
     fam = get_family(family)
     handle = create_model(family, variant=fam.tiny_variant, input_spec=SMALL_SPECS.get(family))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tensor_agent.errors import UnsatisfiableError
-from tensor_agent.tools.base import ModelHandle
-from tensor_agent.tools.model_store import load_model, save_model
+from tensor_agent.tools.core.context import ModelHandle
+from tensor_agent.tools.core.model_store import load_model, save_model
 
 
 def _handle():

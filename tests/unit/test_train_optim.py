@@ -8,7 +8,7 @@ import pytest
 
 from tensor_agent.errors import InputError
 from tensor_agent.tools.train import OPTIMIZERS, SCHEDULES, TrainConfig, fit, load_dataset
-from tensor_agent.tools.train.optim import closed_form_lr, list_optimizers, list_schedules
+from tensor_agent.tools.core.engine.optim import closed_form_lr, list_optimizers, list_schedules
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from tensor_agent.tools.base import json_safe as _json_safe
+from tensor_agent.tools.core.context import json_safe as _json_safe
 from tensor_agent.errors import InputError, TensorError, UnsatisfiableError
 from tensor_agent.tools.compress.report import (DEFAULT_TOLERANCE_POINTS, CompressionReport, ModelStats,
                                                 TechniqueResult, Verdict)
@@ -80,8 +80,8 @@ def resolve_model(ctx):
 
 
 def _load_path(p: Path):
-    from tensor_agent.tools.base import ModelHandle
-    from tensor_agent.tools.model_store import load_model
+    from tensor_agent.tools.core.context import ModelHandle
+    from tensor_agent.tools.core.model_store import load_model
 
     if p.is_dir():
         return load_model(p)
@@ -258,7 +258,7 @@ def compress_model(plan, ctx) -> CompressionReport:
     import torch
 
     from tensor_agent.tools.compress.data import check_calibration, load_task_data
-    from tensor_agent.tools.compress.measure import Runner, evaluate_runner, time_interleaved
+    from tensor_agent.tools.core.runtime import Runner, evaluate_runner, time_interleaved
     from tensor_agent.tools.compress.pipeline import StepEnv, order_techniques
     from tensor_agent.tools.compress.prune import check_sparsity
     from tensor_agent.tools.compress.quantize import layer_counts, require_torch_module
@@ -340,7 +340,7 @@ def compress_model(plan, ctx) -> CompressionReport:
                             metric_name=m_name, metric=m_val, eval_examples=m_n)
 
     def measure(before_runner, before_stats, comp) -> TechniqueResult:
-        from tensor_agent.tools.compress.measure import measure_pair
+        from tensor_agent.tools.core.runtime import measure_pair
 
         b, a = measure_pair(before_runner, comp.runner, example, eval_batches=eval_batches, task=task,
                             threads=threads, runs=runs, before_stats=before_stats)
@@ -459,13 +459,13 @@ def _better(r, best, goals: Goals) -> bool:
 
 def _example_inputs(handle, bs: int) -> tuple:
     try:
-        from tensor_agent.tools.design.registry import example_inputs_for
+        from tensor_agent.tools.core.zoo.registry import example_inputs_for
 
         return example_inputs_for(handle, bs)
     except Exception:  # noqa: BLE001 - no designer family: use the spec
         pass
     try:
-        from tensor_agent.tools.design.spec import example_inputs
+        from tensor_agent.tools.core.zoo.spec import example_inputs
 
         return example_inputs(handle.input_spec, bs)
     except Exception:  # noqa: BLE001
@@ -474,8 +474,8 @@ def _example_inputs(handle, bs: int) -> tuple:
 
 
 def _promote(ctx, handle, runner, result: TechniqueResult, techniques: list[str], example: tuple):
-    from tensor_agent.tools.base import ModelHandle
-    from tensor_agent.tools.model_store import save_model
+    from tensor_agent.tools.core.context import ModelHandle
+    from tensor_agent.tools.core.model_store import save_model
 
     if runner.module is not None:
         import torch
@@ -538,7 +538,7 @@ def _plot(report: CompressionReport, base: Optional[ModelStats], path: Path) -> 
 def _log_mlflow(ctx, handle, report: CompressionReport, out_dir: Path, notes: list) -> Optional[str]:
     report.plot = _plot(report, None, out_dir / "compression.png")
     try:
-        from tensor_agent.tools.train.tracking import mlflow_run
+        from tensor_agent.tools.core.tracking import mlflow_run
     except ImportError:
         notes.append("MLflow logging skipped: the trainer's tracking module is not available")
         return None

@@ -133,9 +133,9 @@ def from_bundle(bundle, handle=None, *, max_length: Optional[int] = None) -> Tas
 def load_task_data(name: str, handle=None, *, seed: int = 0) -> TaskData:
     """Load a dataset by name through the trainer and convert it."""
     try:
-        from tensor_agent.tools.train import load_dataset  # type: ignore[attr-defined]
+        from tensor_agent.tools.core.datasets import load_dataset
     except ImportError:
-        from tensor_agent.tools.train.datasets import load_dataset
+        from tensor_agent.tools.core.datasets import load_dataset
     bundle = load_dataset(name, seed=seed)
     return from_bundle(bundle, handle)
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.tools.compress.finetune import finetune
-from tensor_agent.tools.compress.measure import Runner, first_output, param_stats
+from tensor_agent.tools.core.runtime import Runner, first_output, param_stats
 from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
 
 
@@ -55,7 +55,7 @@ def _reinit(module, seed: int) -> None:
 def student_from_designer(handle, ratio: float) -> Optional[tuple[Any, str]]:
     """(module, description) of the largest family variant with <= teacher_params / ratio parameters."""
     try:
-        from tensor_agent.tools.design.registry import create_model, get_family
+        from tensor_agent.tools.core.zoo.registry import create_model, get_family
     except ImportError:
         return None
     try:
@@ -320,7 +320,7 @@ def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperat
                                "transfer_set": ({"shift": int(ts.shift), "mixup": float(ts.mixup)} if use_ts
                                                 else None), "transfer_set_check": ts_check}
     if baseline:
-        from tensor_agent.tools.compress.measure import evaluate_runner
+        from tensor_agent.tools.core.runtime import evaluate_runner
 
         def test_acc(m) -> Optional[float]:
             return evaluate_runner(Runner("torch-fp32", module=m.eval()), data.batches("test"), data.task)[1]

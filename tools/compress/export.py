@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from tensor_agent.errors import UnsatisfiableError
-from tensor_agent.tools.compress.measure import first_output
+from tensor_agent.tools.core.runtime import first_output
 
 
 @dataclass

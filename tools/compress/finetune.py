@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from tensor_agent.tools.compress.measure import first_output
+from tensor_agent.tools.core.runtime import first_output
 
 
 def _trainer_fit():
     try:
-        from tensor_agent.tools.train import fit  # type: ignore[attr-defined]
+        from tensor_agent.tools.core.engine.loop import fit
 
         return fit
     except ImportError:
@@ -40,7 +40,7 @@ def finetune(model, data, *, epochs: int = 3, lr: float = 1e-3, batch_size: int 
 
     fit = _trainer_fit() if (use_trainer and loss_fn is None and on_epoch is None) else None
     if fit is not None and getattr(data, "bundle", None) is not None and data.bundle.modality != "text":
-        from tensor_agent.tools.train.config import TrainConfig
+        from tensor_agent.tools.core.engine.config import TrainConfig
 
         cfg = TrainConfig.build(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, optimizer="adam",
                                 schedule="cosine", weight_decay=0.0, restore_best=False,

@@ -234,7 +234,7 @@ def _distill(module, env: StepEnv):
 @technique("onnx", "export")
 def _onnx(module, env: StepEnv):
     from tensor_agent.tools.compress.export import export_onnx, onnx_parity
-    from tensor_agent.tools.compress.measure import Runner
+    from tensor_agent.tools.core.runtime import Runner
     from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
 
     require_torch_module(module, "onnx")
@@ -249,7 +249,7 @@ def _onnx(module, env: StepEnv):
 @technique("torchscript", "export")
 def _torchscript(module, env: StepEnv):
     from tensor_agent.tools.compress.export import export_torchscript
-    from tensor_agent.tools.compress.measure import Runner
+    from tensor_agent.tools.core.runtime import Runner
     from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
 
     require_torch_module(module, "torchscript", float_only=False)
@@ -265,7 +265,7 @@ def _torchscript(module, env: StepEnv):
 @technique("torchserve", "export")
 def _torchserve(module, env: StepEnv):
     from tensor_agent.tools.compress.export import torchserve_archive
-    from tensor_agent.tools.compress.measure import Runner
+    from tensor_agent.tools.core.runtime import Runner
     from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
 
     import torch
@@ -275,7 +275,7 @@ def _torchserve(module, env: StepEnv):
                                name=str(getattr(env.handle, "family", "model")))
     loaded = torch.jit.load(files["torchscript"])
     with torch.no_grad():
-        from tensor_agent.tools.compress.measure import first_output
+        from tensor_agent.tools.core.runtime import first_output
 
         diff = float((first_output(loaded(*env.example_inputs)) - first_output(module(*env.example_inputs))).abs().max())
     return [Compressed("torchserve", Runner("torchscript", module=loaded, macs_reference=module),

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.tools.compress.finetune import finetune
-from tensor_agent.tools.compress.measure import Runner, count_macs, param_stats
+from tensor_agent.tools.core.runtime import Runner, count_macs, param_stats
 from tensor_agent.tools.compress.quantize import Compressed, layer_counts, require_torch_module
 
 

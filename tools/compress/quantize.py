@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tensor_agent.errors import UnsatisfiableError
-from tensor_agent.tools.compress.measure import Runner, linear_weight_bytes
+from tensor_agent.tools.core.runtime import Runner, linear_weight_bytes
 
 
 @dataclass

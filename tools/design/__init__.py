@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tensor_agent.tools.design.registry import (
+from tensor_agent.tools.core.zoo.registry import (
     Family,
     create_model,
     example_inputs_for,
@@ -22,7 +22,7 @@ from tensor_agent.tools.design.registry import (
     list_families,
     register_family,
 )
-from tensor_agent.tools.design.spec import example_inputs, normalize_input_spec
+from tensor_agent.tools.core.zoo.spec import example_inputs, normalize_input_spec
 
 __all__ = [
     "ArchitectureDesign", "Candidate", "Family", "Measurements", "create_model", "design_architecture",
@@ -33,10 +33,10 @@ __all__ = [
 _LAZY = {
     "ArchitectureDesign": "tensor_agent.tools.design.designer",
     "Candidate": "tensor_agent.tools.design.designer",
-    "design_for": "tensor_agent.tools.design.designer",
+    "design_for": "tensor_agent.tools.core.zoo.search",
     "design_architecture": "tensor_agent.tools.design.designer",
-    "measure_model": "tensor_agent.tools.design.measure",
-    "Measurements": "tensor_agent.tools.design.measure",
+    "measure_model": "tensor_agent.tools.core.measure",
+    "Measurements": "tensor_agent.tools.core.measure",
 }
 
 

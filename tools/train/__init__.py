@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import OPTIMIZERS, SCHEDULES, STRATEGIES, TrainConfig
-from .datasets import BUILTIN_SPECS, DEFAULT_FOR_MODALITY, DataBundle, TextSplit, dataset_spec
+from tensor_agent.tools.core.engine.config import OPTIMIZERS, SCHEDULES, STRATEGIES, TrainConfig
+from tensor_agent.tools.core.datasets import BUILTIN_SPECS, DEFAULT_FOR_MODALITY, DataBundle, TextSplit, dataset_spec
 
 __all__ = [
     "TrainConfig", "OPTIMIZERS", "SCHEDULES", "STRATEGIES", "DataBundle", "TextSplit", "BUILTIN_SPECS",
@@ -18,22 +18,22 @@ __all__ = [
 
 
 def load_dataset(name_or_path: str, *, seed: int = 0, target_column: str | None = None, **opts: Any) -> DataBundle:
-    """See `tensor_agent.tools.train.datasets.load_dataset`."""
-    from .datasets import load_dataset as _load
+    """See `tensor_agent.tools.core.datasets.load_dataset`."""
+    from tensor_agent.tools.core.datasets import load_dataset as _load
 
     return _load(name_or_path, seed=seed, target_column=target_column, **opts)
 
 
 def fit(model, data: DataBundle, config: TrainConfig | None = None, *, ctx=None, loss_fn=None, **kw):
-    """See `tensor_agent.tools.train.loop.fit`."""
-    from .loop import fit as _fit
+    """See `tensor_agent.tools.core.engine.loop.fit`."""
+    from tensor_agent.tools.core.engine.loop import fit as _fit
 
     return _fit(model, data, config, ctx=ctx, loss_fn=loss_fn, **kw)
 
 
 def evaluate(model, data: DataBundle, split: str = "test", **kw) -> dict:
-    """See `tensor_agent.tools.train.loop.evaluate`."""
-    from .loop import evaluate as _evaluate
+    """See `tensor_agent.tools.core.engine.loop.evaluate`."""
+    from tensor_agent.tools.core.engine.loop import evaluate as _evaluate
 
     return _evaluate(model, data, split, **kw)
 
@@ -47,7 +47,7 @@ def train_model(plan, ctx):
 
 def __getattr__(name: str):
     if name == "FitResult":
-        from .loop import FitResult
+        from tensor_agent.tools.core.engine.loop import FitResult
 
         return FitResult
     if name == "TrainingReport":

@@ -8,16 +8,16 @@ import math
 from pathlib import Path
 from typing import Any, Optional
 
-from .config import TrainConfig
-from .datasets import DataBundle
-from .loop import FitResult, fit
+from tensor_agent.tools.core.engine.config import TrainConfig
+from tensor_agent.tools.core.datasets import DataBundle
+from tensor_agent.tools.core.engine.loop import FitResult, fit
 
 
 # ------------------------------------------------------------------------------------------------ diffusion
 def make_diffusion_model(data: DataBundle, variant: Optional[str] = None):
     """The designer's diffusion UNet for the bundle's image shape, or a small local diffusers UNet."""
     try:
-        from tensor_agent.tools.design import create_model
+        from tensor_agent.tools.core.zoo.registry import create_model
 
         kw = {"variant": variant} if variant else {}
         return create_model("diffusion", input_spec=data.input_spec, task="generation", **kw).module
@@ -154,7 +154,7 @@ def make_lm(data: DataBundle, variant: Optional[str] = None):
     """The designer's GPT for the corpus vocabulary, or a small local character GRU LM."""
     spec = {"kind": "tokens", "shape": [data.input_spec["seq_len"]], "vocab_size": data.input_spec["vocab_size"]}
     try:
-        from tensor_agent.tools.design import create_model
+        from tensor_agent.tools.core.zoo.registry import create_model
 
         kw = {"variant": variant} if variant else {"variant": "gpt-micro"}
         return create_model("gpt", input_spec=spec, task="generation", **kw).module

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .config import TrainConfig
-from .datasets import DataBundle
-from .loop import FitResult, fit
+from tensor_agent.tools.core.engine.config import TrainConfig
+from tensor_agent.tools.core.datasets import DataBundle
+from tensor_agent.tools.core.engine.loop import FitResult, fit
 
 GNN_FAMILIES = ("gcn", "gat", "graphsage")
 
@@ -43,7 +43,7 @@ def build_gnn(family: str, in_features: int, num_classes: int, *, hidden: int = 
 def make_gnn(family: str, data: DataBundle, **hp):
     """The designer's GNN for `data` when available, else the fallback two-layer model."""
     try:
-        from tensor_agent.tools.design import create_model
+        from tensor_agent.tools.core.zoo.registry import create_model
 
         return create_model(family, input_spec=data.input_spec, num_classes=data.num_classes,
                             task="node_classification", **hp).module

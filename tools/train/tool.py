@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tensor_agent.errors import InputError, TensorError, UnsatisfiableError
-from tensor_agent.tools.base import ModelHandle
+from tensor_agent.tools.core.context import ModelHandle
 
-from .config import TrainConfig
-from .datasets import DEFAULT_FOR_MODALITY, DataBundle, dataset_spec
+from tensor_agent.tools.core.engine.config import TrainConfig
+from tensor_agent.tools.core.datasets import DEFAULT_FOR_MODALITY, DataBundle, dataset_spec
 from .report import TrainingReport, plot_curves, summarize
 
 #: family -> modality (to infer a dataset when the plan names only an architecture)
@@ -158,7 +158,7 @@ def _design(family: Optional[str], data: DataBundle, plan, ctx) -> tuple[Optiona
     notes: list[str] = []
     constraints = {c.name: c.value for c in plan.constraints}
     try:
-        from tensor_agent.tools.design import design_for
+        from tensor_agent.tools.core.zoo.search import design_for
 
         design, handle = design_for(family, modality=data.modality, input_spec=data.input_spec,
                                     num_classes=data.num_classes, constraints=constraints, task=data.task)
@@ -221,8 +221,8 @@ def train_model(plan, ctx) -> TrainingReport:
         InputError: bad data or options, or a diverging run (the MLflow run is then marked FAILED and
             nothing is saved).
     """
-    from .datasets import load_dataset
-    from .loop import set_threads
+    from tensor_agent.tools.core.datasets import load_dataset
+    from tensor_agent.tools.core.engine.loop import set_threads
 
     set_threads()
     opts = ctx.options
@@ -294,7 +294,7 @@ def train_model(plan, ctx) -> TrainingReport:
     saved_path: Optional[str] = None
     try:
         if track:
-            from .tracking import mlflow_run
+            from tensor_agent.tools.core.tracking import mlflow_run
 
             cm = mlflow_run(ctx, run_name, tags={"tensor.family": family, "tensor.dataset": data.name,
                                                  "tensor.modality": modality})
@@ -353,7 +353,7 @@ def train_model(plan, ctx) -> TrainingReport:
                 run.log_artifacts(saved_path, "model")
                 reg = opts.get("register") or opts.get("register_model")
                 if reg:
-                    from .tracking import register_model
+                    from tensor_agent.tools.core.tracking import register_model
 
                     report.registered_model = register_model(ctx, run.run_id, reg if isinstance(reg, str)
                                                              else f"tensor-{run_name}")
@@ -373,7 +373,7 @@ def train_model(plan, ctx) -> TrainingReport:
 
 
 def save_model_for(handle: ModelHandle, ctx, run_name: str, run_id: Optional[str]) -> str:
-    from tensor_agent.tools.model_store import save_model
+    from tensor_agent.tools.core.model_store import save_model
 
     suffix = (run_id or time.strftime("%Y%m%d-%H%M%S"))[:12]
     return save_model(handle, ctx.settings.models_dir, name=f"{run_name}-{suffix}".replace("/", "_"))
@@ -422,7 +422,7 @@ def _train(handle: ModelHandle, data: DataBundle, config: TrainConfig, ctx, on_e
         report.sample_png = png
         handle.task = "denoising"
         return res, model, {"sample_png": png}
-    from .loop import fit
+    from tensor_agent.tools.core.engine.loop import fit
 
     res = fit(handle.module, data, config, ctx=ctx, on_epoch=on_epoch)
     return res, handle.module, {}

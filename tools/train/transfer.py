@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 
-from .datasets import DataBundle, TextSplit
+from tensor_agent.tools.core.datasets import DataBundle, TextSplit
 
 #: Default learning rates per strategy for pretrained text encoders.
 TEXT_LR = {"feature_extraction": 3e-3, "full_fine_tune": 5e-5, "lora": 1e-3, "adapter": 1e-3, "scratch": 5e-4}
@@ -39,7 +39,7 @@ def _text_classifier(num_classes: int):
     """The designer's pretrained BERT (MiniLM) classifier, or a local equivalent."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        from tensor_agent.tools.design import create_model
+        from tensor_agent.tools.core.zoo.registry import create_model
 
         h = create_model("bert", variant="minilm-l6", pretrained=True, num_classes=num_classes,
                          input_spec={"kind": "tokens", "shape": [64], "vocab_size": 30522})
@@ -193,7 +193,7 @@ def replace_head(model, num_classes: int):
 
 def load_backbone(ref: str, ctx=None):
     """A ModelHandle to reuse as backbone: `ref` is "current", a saved model directory, or an MLflow run id."""
-    from tensor_agent.tools.model_store import load_model
+    from tensor_agent.tools.core.model_store import load_model
 
     if ref in ("current", "it", "previous"):
         h = ctx.current_model() if ctx is not None else None
@@ -204,7 +204,7 @@ def load_backbone(ref: str, ctx=None):
     if p.exists():
         return load_model(p)
     if ctx is not None:  # an MLflow run id: find the model it saved
-        from .tracking import get_client
+        from tensor_agent.tools.core.tracking import get_client
 
         try:
             run = get_client(ctx.settings).get_run(ref)
@@ -265,7 +265,7 @@ def train_text(data: DataBundle, config, *, ctx=None, model=None, on_epoch=None)
 
     Returns (FitResult, model, tokenizer_path).
     """
-    from .loop import count_params, fit
+    from tensor_agent.tools.core.engine.loop import count_params, fit
 
     strategy = config.strategy if config.strategy != "scratch" else "lora"
     model = model if model is not None else _text_classifier(data.num_classes)

@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 from tensor_agent.errors import InputError
 
-from .datasets import DataBundle
-from .loop import FitResult
+from tensor_agent.tools.core.datasets import DataBundle
+from tensor_agent.tools.core.engine.loop import FitResult
 
 
 def _numpy(split) -> tuple[Any, Any]:

@@ -48,7 +48,7 @@ def _values(design: Any) -> dict[str, Any]:
             v.update(d_model=int(hp.get("n_embd", 128)), num_heads=int(hp.get("n_head", 4)),
                      num_layers=int(hp.get("n_layer", 2)))
     elif fam == "vit":
-        from tensor_agent.tools.design.families.vision import ViTFamily
+        from tensor_agent.tools.core.zoo.families.vision import ViTFamily
 
         c, h, w = shape
         kw = hp.get("kwargs") or {}

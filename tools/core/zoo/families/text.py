@@ -11,7 +11,7 @@ import os
 from typing import Any, Optional
 
 from tensor_agent.errors import BackendUnavailable, InputError
-from tensor_agent.tools.design.registry import Family, register_family
+from tensor_agent.tools.core.zoo.registry import Family, register_family
 
 MINILM_VOCAB = 30522
 
@@ -70,7 +70,7 @@ class BertFamily(_TokenFamily):
         return 1 if task == "regression" else 2
 
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
-        from tensor_agent.tools.design.families.modules import TextClassifier
+        from tensor_agent.tools.core.zoo.families.modules import TextClassifier
 
         out = 1 if task == "regression" else int(num_classes or 2)
         if hp.get("pretrained"):
@@ -134,7 +134,7 @@ class GPTFamily(_TokenFamily):
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
         from transformers import GPT2Config, GPT2LMHeadModel
 
-        from tensor_agent.tools.design.families.modules import CausalLM
+        from tensor_agent.tools.core.zoo.families.modules import CausalLM
 
         cfg = GPT2Config(vocab_size=input_spec["vocab_size"], n_positions=max(256, input_spec["shape"][0]),
                          n_embd=int(hp["n_embd"]), n_layer=int(hp["n_layer"]), n_head=int(hp["n_head"]),
@@ -171,7 +171,7 @@ class T5Family(_TokenFamily):
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
         from transformers import T5Config, T5ForConditionalGeneration
 
-        from tensor_agent.tools.design.families.modules import Seq2SeqLM
+        from tensor_agent.tools.core.zoo.families.modules import Seq2SeqLM
 
         cfg = T5Config(vocab_size=input_spec["vocab_size"], d_model=int(hp["d_model"]), d_ff=int(hp["d_ff"]),
                        d_kv=int(hp.get("d_kv", 64)), num_layers=int(hp["num_layers"]),
@@ -185,7 +185,7 @@ class T5Family(_TokenFamily):
         return [batch_size, input_spec.get("target_len", input_spec["shape"][0]), input_spec["vocab_size"]]
 
     def example_inputs(self, input_spec: dict, batch_size: int, hp: Optional[dict] = None) -> tuple:
-        from tensor_agent.tools.design.spec import example_inputs
+        from tensor_agent.tools.core.zoo.spec import example_inputs
 
         spec = dict(input_spec)
         spec.setdefault("target_len", spec["shape"][0])
@@ -226,7 +226,7 @@ class MambaFamily(Family):
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
         from transformers import MambaConfig, MambaModel
 
-        from tensor_agent.tools.design.families.modules import MambaNet
+        from tensor_agent.tools.core.zoo.families.modules import MambaNet
 
         tokens = input_spec["kind"] == "tokens"
         cfg = MambaConfig(vocab_size=input_spec["vocab_size"] if tokens else 16, hidden_size=int(hp["hidden_size"]),

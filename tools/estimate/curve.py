@@ -1,6 +1,6 @@
 """Measured learning curves: train on growing subsets, fit ``err(n) = a n^-b + c``, extrapolate, plot.
 
-Used by the data-size estimator (``tensor_agent.tools.data_size``) when a dataset is given.
+Used by the data-size estimator (``tensor_agent.tools.estimate.tool``) when a dataset is given.
 Array data (tabular, small images) and raw text use fast scikit-learn models (standardised
 logistic/ridge regression, TF-IDF + logistic regression); other tensor data, or
 ``curve_model="torch"``, use the project's designer (``design_for``) and trainer (``fit``).
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.schema import Plan
-from tensor_agent.tools.base import ToolContext
+from tensor_agent.tools.core.context import ToolContext
 
 __all__ = ["CurvePoint", "Extrapolation", "LearningCurve", "PowerLawFit", "fit_power_law", "measure_learning_curve",
            "samples_for"]
@@ -82,7 +82,7 @@ def _load_arrays(name: str, ctx: Optional[ToolContext], modality: Optional[str])
     if opts.get("modality"):
         extra["modality"] = opts["modality"]
     try:
-        from tensor_agent.tools.train import load_dataset
+        from tensor_agent.tools.core.datasets import load_dataset
     except ImportError:
         load_dataset = None
     if load_dataset is None:
@@ -271,8 +271,9 @@ def _torch_curve(dataset, bundle, ctx, *, targets, plan, points_n: int, t0: floa
     import numpy as np
 
     try:
-        from tensor_agent.tools.design import design_for
-        from tensor_agent.tools.train import TrainConfig, fit
+        from tensor_agent.tools.core.zoo.search import design_for
+        from tensor_agent.tools.core.engine.config import TrainConfig
+        from tensor_agent.tools.core.engine.loop import fit
     except ImportError as exc:
         raise UnsatisfiableError(f"a learning curve on '{dataset}' needs the designer and trainer ({exc})",
                                  hint="use an array dataset (tabular, digits) or install the full package") from exc
@@ -382,7 +383,7 @@ def _track(curve: LearningCurve, ctx: ToolContext) -> None:
     from tensor_agent.errors import BackendUnavailable
 
     try:
-        from tensor_agent.tools.train.tracking import mlflow_run
+        from tensor_agent.tools.core.tracking import mlflow_run
     except ImportError:
         curve.notes.append("MLflow tracking is not available: the curve was not logged")
         return

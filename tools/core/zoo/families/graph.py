@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from tensor_agent.errors import InputError
-from tensor_agent.tools.design.registry import Family, register_family
+from tensor_agent.tools.core.zoo.registry import Family, register_family
 
 _LADDER = {
     "micro": {"hidden": 8, "num_layers": 2},
@@ -35,7 +35,7 @@ class _GraphFamily(Family):
                              f"got {input_spec['kind']!r}")
 
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
-        from tensor_agent.tools.design.families.modules import GNN
+        from tensor_agent.tools.core.zoo.families.modules import GNN
 
         return GNN(self.conv, input_spec["num_features"], int(hp.get("hidden", 16)), int(hp.get("num_layers", 2)),
                    int(num_classes or 4), heads=int(hp.get("heads", 4)), dropout=float(hp.get("dropout", 0.5)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from tensor_agent.errors import InputError
-from tensor_agent.tools.design.registry import Family, register_family
+from tensor_agent.tools.core.zoo.registry import Family, register_family
 
 
 @register_family("diffusion", modality="image_generation", tasks=("denoising", "generation"), implementable=True)
@@ -46,7 +46,7 @@ class DiffusionFamily(Family):
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
         from diffusers import UNet2DModel
 
-        from tensor_agent.tools.design.families.modules import DiffusionNet
+        from tensor_agent.tools.core.zoo.families.modules import DiffusionNet
 
         c, h, _ = input_spec["shape"]
         chans = [int(x) for x in hp.get("block_out_channels", [32, 64])]

@@ -4,7 +4,7 @@ A family is a subclass of `Family` registered with `@register_family(name, modal
 It lists named variants (hyper-parameter dicts, smallest first) and builds a model from hyper-parameters,
 an input spec, a number of classes and a task. `create_model(family, **hparams)` returns a `ModelHandle`.
 
-Family modules live in `tensor_agent.tools.design.families` and import torch/timm/transformers only inside
+Family modules live in `tensor_agent.tools.core.zoo.families` and import torch/timm/transformers only inside
 `build`, so listing families stays cheap.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, ClassVar, Optional
 
-from tensor_agent.tools.base import json_safe as _json_safe
+from tensor_agent.tools.core.context import json_safe as _json_safe
 from tensor_agent.errors import InputError, UnsatisfiableError
-from tensor_agent.tools.base import ModelHandle
-from tensor_agent.tools.design.spec import example_inputs as _example_inputs
-from tensor_agent.tools.design.spec import normalize_input_spec
+from tensor_agent.tools.core.context import ModelHandle
+from tensor_agent.tools.core.zoo.spec import example_inputs as _example_inputs
+from tensor_agent.tools.core.zoo.spec import normalize_input_spec
 
 _FAMILIES: dict[str, "Family"] = {}
 _LOADED = False
@@ -92,7 +92,7 @@ def _load() -> None:
     global _LOADED
     if not _LOADED:
         _LOADED = True
-        import tensor_agent.tools.design.families  # noqa: F401 - registers the built-in families
+        import tensor_agent.tools.core.zoo.families  # noqa: F401 - registers the built-in families
 
 
 def list_families(modality: Optional[str] = None) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from tensor_agent.errors import InputError
-from tensor_agent.tools.design.registry import Family, register_family
+from tensor_agent.tools.core.zoo.registry import Family, register_family
 
 _DEFAULT_IMAGE = {"kind": "image", "shape": [3, 32, 32]}
 
@@ -48,7 +48,7 @@ class CNNFamily(_ImageFamily):
     efficient_variants = ("mobile-s", "mobile-m")
 
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
-        from tensor_agent.tools.design.families.modules import SmallCNN
+        from tensor_agent.tools.core.zoo.families.modules import SmallCNN
 
         c, h, w = input_spec["shape"]
         return SmallCNN(c, (h, w), [int(x) for x in hp.get("channels", [32, 64])], int(num_classes or 10),
@@ -73,7 +73,7 @@ class _TimmFamily(_ImageFamily):
         model = timm.create_model(hp["model"], pretrained=False, num_classes=int(num_classes or 10), in_chans=c,
                                   **kwargs)
         if self.min_size and min(h, w) < self.min_size:
-            from tensor_agent.tools.design.families.modules import MinSize
+            from tensor_agent.tools.core.zoo.families.modules import MinSize
 
             return MinSize(model, self.min_size)
         return model

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from tensor_agent.errors import InputError
 
 from .config import TrainConfig
-from .datasets import DataBundle, TextSplit
+from tensor_agent.tools.core.datasets import DataBundle, TextSplit
 
 DIVERGENCE_FACTOR = 1e3  # a batch loss this many times the first one counts as divergence
 

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from tensor_agent.tools.compress.report import ModelStats
+from tensor_agent.tools.core.stats import ModelStats
 
 
 # --------------------------------------------------------------------------- helpers

@@ -20,51 +20,15 @@ from typing import Any, Optional
 
 from tensor_agent.errors import InputError
 
-#: The cheap description of every built-in dataset.
+from tensor_agent.catalogue.datasets import DATASETS, DEFAULT_FOR_MODALITY  # noqa: F401  (re-exported)
+from tensor_agent.catalogue.datasets import canonical as canonical_name  # noqa: F401
+
+#: The cheap description of every built-in dataset (from the catalogue).
 BUILTIN_SPECS: dict[str, dict[str, Any]] = {
-    "digits": dict(modality="image", task="classification", num_classes=10,
-                   input_spec={"kind": "image", "shape": [1, 8, 8], "channels": 1, "height": 8, "width": 8,
-                               "dtype": "float32"},
-                   description="scikit-learn 8x8 handwritten digits (1797 images, 10 classes)"),
-    "iris": dict(modality="tabular", task="classification", num_classes=3,
-                 input_spec={"kind": "tabular", "shape": [4], "features": 4, "dtype": "float32"},
-                 description="scikit-learn iris (150 rows, 4 features, 3 classes)"),
-    "wine": dict(modality="tabular", task="classification", num_classes=3,
-                 input_spec={"kind": "tabular", "shape": [13], "features": 13, "dtype": "float32"},
-                 description="scikit-learn wine (178 rows, 13 features, 3 classes)"),
-    "breast_cancer": dict(modality="tabular", task="classification", num_classes=2,
-                          input_spec={"kind": "tabular", "shape": [30], "features": 30, "dtype": "float32"},
-                          description="scikit-learn breast cancer (569 rows, 30 features, 2 classes)"),
-    "karate": dict(modality="graph", task="node_classification", num_classes=4,
-                   input_spec={"kind": "graph", "num_features": 34, "num_nodes": 34, "num_edges": 156,
-                               "dtype": "float32"},
-                   description="torch-geometric KarateClub (34 nodes, 4 communities, 4 labelled nodes)"),
-    "text": dict(modality="text", task="classification", num_classes=4,
-                 input_spec={"kind": "tokens", "shape": [64], "max_length": 64, "vocab_size": 30522,
-                             "dtype": "int64", "tokenizer": "all-MiniLM-L6-v2"},
-                 description="the project's labelled sentence set (tensor_agent/data/text_classification.jsonl)"),
-    "long_recall": dict(modality="sequence", task="classification", num_classes=8,
-                        input_spec={"kind": "tokens", "shape": [128], "seq_len": 128, "vocab_size": 20, "dtype": "int64"},
-                        description="generated long-range recall: report the value that followed the "
-                                    "marker token somewhere in a 128-token sequence"),
-    "tiny_corpus": dict(modality="text_generation", task="generation", num_classes=None,
-                        input_spec={"kind": "tokens", "shape": [64], "seq_len": 64, "dtype": "int64",
-                                    "level": "char"},
-                        description="the project's small text corpus (character-level LM)"),
-    "digits_images": dict(modality="image_generation", task="generation", num_classes=None,
-                          input_spec={"kind": "image", "shape": [1, 8, 8], "channels": 1, "height": 8, "width": 8,
-                                      "dtype": "float32", "range": [-1, 1]},
-                          description="scikit-learn digits as images in [-1, 1] for diffusion"),
+    d.name: dict(modality=d.modality, task=d.task, num_classes=d.num_classes, input_spec=dict(d.input_spec),
+                 description=d.description)
+    for d in DATASETS.values()
 }
-
-ALIASES = {"mnist_digits": "digits", "breast-cancer": "breast_cancer", "breastcancer": "breast_cancer",
-           "karateclub": "karate", "karate_club": "karate", "corpus": "tiny_corpus",
-           "long-recall": "long_recall", "tiny-corpus": "tiny_corpus", "text_classification": "text"}
-
-#: modality -> the built-in dataset used when the user names none.
-DEFAULT_FOR_MODALITY = {"image": "digits", "tabular": "breast_cancer", "graph": "karate", "text": "text",
-                        "sequence": "long_recall", "text_generation": "tiny_corpus",
-                        "image_generation": "digits_images"}
 
 TABULAR_SUFFIXES = (".csv", ".parquet", ".pq", ".tsv")
 TEXT_SUFFIXES = (".jsonl", ".json")
@@ -105,9 +69,6 @@ class DataBundle:
                 "source": self.meta.get("source"), "classes": self.meta.get("classes")}
 
 
-def canonical_name(name: str) -> str:
-    key = str(name).strip().lower()
-    return ALIASES.get(key, key)
 
 
 def dataset_spec(name: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from tensor_agent.tools.design.registry import Family, register_family
+from tensor_agent.tools.core.zoo.registry import Family, register_family
 
 
 def _out(num_classes: Optional[int], task: str) -> int:
@@ -78,7 +78,7 @@ class MLPFamily(Family):
         return 1 if task == "regression" else 2
 
     def build(self, hp: dict, input_spec: dict, num_classes: Optional[int], task: str) -> Any:
-        from tensor_agent.tools.design.families.modules import MLP
+        from tensor_agent.tools.core.zoo.families.modules import MLP
 
         return MLP(input_spec["shape"][0], [int(h) for h in hp.get("hidden", [64, 64])], _out(num_classes, task),
                    dropout=float(hp.get("dropout", 0.1)), batch_norm=bool(hp.get("batch_norm", True)))

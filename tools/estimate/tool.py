@@ -16,7 +16,7 @@ picks the regime from the plan, and refines the figure by modality, number of cl
 ``err(n) = a n^-b + c``). When a dataset is given it also *measures* a learning curve:
 it trains on growing subsets, fits the power law, extrapolates the samples needed for the
 target accuracy and writes a PNG of the curve under ``ctx.settings.artifacts_dir``
-(see ``tensor_agent.tools.learning_curve``).
+(see ``tensor_agent.tools.estimate.curve``).
 
 Heavy modules (numpy, scipy, sklearn, matplotlib, torch) load inside the functions.
 """
@@ -31,8 +31,8 @@ from pydantic import BaseModel, Field
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.schema import Plan
-from tensor_agent.tools.base import ToolContext
-from tensor_agent.tools.learning_curve import (  # noqa: F401  (re-exported: the estimator's public API)
+from tensor_agent.tools.core.context import ToolContext
+from tensor_agent.tools.estimate.curve import (  # noqa: F401  (re-exported: the estimator's public API)
     CurvePoint,
     Extrapolation,
     LearningCurve,
@@ -616,7 +616,7 @@ def estimate_data(plan: Plan, ctx: ToolContext) -> DataEstimate:
 def _dataset_spec(name: str) -> dict:
     """Cheap description of a dataset (the trainer's dataset_spec; a clear error when unknown)."""
     try:
-        from tensor_agent.tools.train import dataset_spec
+        from tensor_agent.tools.core.datasets import dataset_spec
     except ImportError:  # trainer not installed: the scikit-learn built-ins only
         known = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
         key = name.strip().lower()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tensor_agent.errors import InputError, UnsatisfiableError
-from tensor_agent.tools.base import ModelHandle
+from tensor_agent.tools.core.context import ModelHandle
 
 META = "handle.json"
 

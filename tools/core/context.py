@@ -98,7 +98,7 @@ class ToolContext:
             return handle
         ref = self.artifacts.get("model") or {}
         if ref.get("path") and Path(ref["path"]).exists():
-            from tensor_agent.tools.model_store import load_model  # torch: load late
+            from tensor_agent.tools.core.model_store import load_model  # torch: load late
 
             handle = load_model(ref["path"])
             self.session["model"] = handle

@@ -1,3 +1,0 @@
-"""Built-in model families; importing this package registers them (no torch import here)."""
-
-from tensor_agent.tools.design.families import tabular, vision, text, diffusion, graph  # noqa: F401,I001
