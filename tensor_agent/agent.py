@@ -34,11 +34,16 @@ class TensorAgent:
         self._lock = threading.Lock()
 
     # --- planning ------------------------------------------------------------------------
-    def plan(self, text: str | bytes | None) -> Plan:
-        """The plan for `text`, without running any tool."""
+    def plan(self, text: str | bytes | None, **options: Any) -> Plan:
+        """The plan for `text` (reconciled with `options`), without running any tool.
+
+        Raises:
+            InputError: an unknown option key or a value out of range.
+        """
+        from tensor_agent.contract import resolve
         from tensor_agent.planner import make_plan
 
-        return make_plan(text, self.settings)
+        return resolve(make_plan(text, self.settings), options)
 
     # --- running -------------------------------------------------------------------------
     def _compiled(self):

@@ -48,7 +48,9 @@ def _describe_failure(exc: BaseException) -> str:
 # --- nodes ---------------------------------------------------------------------------------
 def parse(state: State, runtime: Runtime[Context]) -> dict:
     """Turn the message into a plan; reset the per-turn fields."""
-    plan = make_plan(state.get("text", ""), runtime.context.settings)
+    from tensor_agent.contract import resolve
+
+    plan = resolve(make_plan(state.get("text", ""), runtime.context.settings), runtime.context.options)
     return {"plan": plan.model_dump(mode="json"), "pending": list(plan.tools), "peer_queue": list(plan.peers),
             "results": None, "errors": None, "peers": None, "handoff_reasons": None, "recall": {}, "message": ""}
 

@@ -39,6 +39,58 @@ class Constraint(BaseModel):
     text: str = Field(description="The source text the value was read from.")
 
 
+class TrainSettings(BaseModel):
+    """Every training setting a message or an option can state; None means "not stated" (tool default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    optimizer: Optional[Literal["sgd", "adam", "adamw", "lamb"]] = Field(default=None, description="Optimizer.")
+    lr: Optional[float] = Field(default=None, gt=0, le=10, description="Peak learning rate, in (0, 10].")
+    schedule: Optional[Literal["constant", "step", "exponential", "cosine", "cosine_warm_restarts"]] = Field(
+        default=None, description="Learning-rate schedule.")
+    warmup_epochs: Optional[int] = Field(default=None, ge=0, le=10_000, description="Linear warm-up epochs.")
+    dropout: Optional[float] = Field(default=None, ge=0, lt=1, description="Dropout rate, in [0, 1).")
+    l1: Optional[float] = Field(default=None, ge=0, le=1, description="L1 penalty on weights, in [0, 1].")
+    weight_decay: Optional[float] = Field(default=None, ge=0, le=1, description="L2 / decoupled weight decay.")
+    patience: Optional[int] = Field(default=None, ge=1, le=10_000, description="Early-stopping patience, epochs.")
+    epochs: Optional[int] = Field(default=None, ge=1, le=10_000, description="Epochs (1-10000).")
+    batch_size: Optional[int] = Field(default=None, ge=1, le=65_536, description="Mini-batch size (1-65536).")
+    grad_clip: Optional[float] = Field(default=None, gt=0, le=1e6, description="Max global gradient norm.")
+    seed: Optional[int] = Field(default=None, ge=0, le=2**32 - 1, description="Random seed.")
+    time_budget_s: Optional[float] = Field(default=None, gt=0, le=7 * 24 * 3600,
+                                           description="Wall-clock budget of the training, seconds.")
+    strategy: Optional[Literal["scratch", "feature_extraction", "full_fine_tune", "adapter", "lora"]] = Field(
+        default=None, description="Transfer-learning strategy.")
+
+    def stated(self) -> dict[str, Any]:
+        """Only the settings that were stated."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class DataSource(BaseModel):
+    """Where the data comes from. An explicit option or a path in the message beats a dataset word."""
+
+    dataset: Optional[str] = Field(default=None, description="A built-in dataset name (catalogue).")
+    data_path: Optional[str] = Field(default=None, description="A user file or folder.")
+    target_column: Optional[str] = Field(default=None, description="Label column of a table.")
+    text_column: Optional[str] = Field(default=None, description="Text column of a text table.")
+    source: Literal["option", "message", "default", "thread"] = Field(
+        default="message", description="Who decided: an explicit option, the message, a default, the thread.")
+
+    @property
+    def ref(self) -> Optional[str]:
+        """The path if one is given, else the dataset name."""
+        return self.data_path or self.dataset
+
+
+class TuneSpec(BaseModel):
+    """A hyperparameter search request."""
+
+    trials: Optional[int] = Field(default=None, ge=1, le=10_000, description="Number of trials.")
+    time_budget_s: Optional[float] = Field(default=None, gt=0, description="Wall-clock budget of the search.")
+    params: list[str] = Field(default_factory=list, description="Only these hyperparameters (empty: all).")
+
+
 class Plan(BaseModel):
     """What @TENSOR understood from a message; no tool has run yet."""
 
@@ -51,6 +103,19 @@ class Plan(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list, description="Constraints with source spans.")
     task: Optional[str] = Field(default=None, description="Task type, e.g. classification, regression, "
                                                           "seq2seq, generation, node_classification.")
+    variant: Optional[str] = Field(default=None, description="Named size of the family (e.g. vit-micro).")
+    pretrained: Optional[bool] = Field(default=None, description="Start from pretrained weights (None: tool decides).")
+    data: Optional[DataSource] = Field(default=None, description="Where the data comes from.")
+    settings: TrainSettings = Field(default_factory=TrainSettings, description="Training settings stated.")
+    techniques: list[str] = Field(default_factory=list, description="Compression / transfer techniques named, "
+                                                                    "in message order (int8, pruning, lora, ...).")
+    register_name: Optional[str] = Field(default=None, description="Model-registry name to register under.")
+    trackers: list[str] = Field(default_factory=list, description="Experiment trackers: mlflow, wandb, neptune.")
+    framework: Optional[str] = Field(default=None, description="Framework for code: pytorch, keras, flax, sklearn.")
+    deploy_targets: list[str] = Field(default_factory=list, description="docker, torchserve, tfserving, kserve, "
+                                                                        "kubernetes, kubeflow.")
+    tune: Optional[TuneSpec] = Field(default=None, description="Hyperparameter search request.")
+    notes: list[str] = Field(default_factory=list, description="How options and message were reconciled.")
     clarification: Optional[str] = Field(default=None, description="A question when the message is too vague.")
     warnings: list[str] = Field(default_factory=list, description="Contradictions, unknown names, fallbacks.")
     backend: str = Field(default="rules", description="Which planner back-end produced this plan.")
