@@ -76,7 +76,8 @@ class TensorAgent:
         state = self._compiled().invoke({"text": message}, config=config, context=ctx)
         return Result(plan=Plan.model_validate(state["plan"]), results=state.get("results") or {},
                       peers=state.get("peers") or {}, recall=state.get("recall") or {}, message=state.get("message", ""),
-                      errors=state.get("errors") or {}, thread_id=str(thread_id))
+                      errors=state.get("errors") or {}, codes=state.get("codes") or {},
+                      thread_id=str(thread_id))
 
     def thread_state(self, thread_id: str = "default") -> dict:
         """The persisted state of a conversation thread (artifacts, history, last results)."""

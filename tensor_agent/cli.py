@@ -70,7 +70,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if empty:
         raise InputError("the message is empty", hint='try: tensor-agent ask "@TENSOR design CNN architecture for image classification"')
     if args.dry_run:
-        plan = make_plan(message, settings)
+        from tensor_agent.contract import resolve
+
+        plan = resolve(make_plan(message, settings), _options(args.set))
         if args.json:
             print(plan.model_dump_json(indent=2))
         else:
@@ -92,13 +94,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         from tensor_agent.render import render_result
 
         render_result(result)
-    if result.plan.addressed and result.errors and not result.results and not result.peers:
-        return max(_exit_for(msg) for msg in result.errors.values())
-    return 0
-
-
-def _exit_for(message: str) -> int:
-    return 1 if message.startswith("internal error") else 3
+    for name, msg in result.errors.items():
+        print(f"error: {name}: {msg}", file=sys.stderr)
+    return result.exit_code if result.plan.addressed else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

@@ -45,6 +45,12 @@ def _describe_failure(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}): {exc}"
 
 
+def _failure(name: str, exc: BaseException) -> dict:
+    """State update for a failed tool/peer: the message and its documented exit code."""
+    code = exc.exit_code if isinstance(exc, TensorError) else 1
+    return {"errors": {name: _describe_failure(exc)}, "codes": {name: code}}
+
+
 # --- nodes ---------------------------------------------------------------------------------
 def parse(state: State, runtime: Runtime[Context]) -> dict:
     """Turn the message into a plan; reset the per-turn fields."""
@@ -52,7 +58,7 @@ def parse(state: State, runtime: Runtime[Context]) -> dict:
 
     plan = resolve(make_plan(state.get("text", ""), runtime.context.settings), runtime.context.options)
     return {"plan": plan.model_dump(mode="json"), "pending": list(plan.tools), "peer_queue": list(plan.peers),
-            "results": None, "errors": None, "peers": None, "handoff_reasons": None, "recall": {}, "message": ""}
+            "results": None, "errors": None, "codes": None, "peers": None, "handoff_reasons": None, "recall": {}, "message": ""}
 
 
 def recall(state: State, runtime: Runtime[Context]) -> dict:
@@ -90,7 +96,7 @@ def _run_tool(name: str, state: State, runtime: Runtime[Context]) -> dict:
             payload.setdefault("wall_s", round(time.perf_counter() - started, 3))
         return {"results": {name: payload}, "pending": rest, "artifacts": ctx.artifacts}
     except Exception as exc:  # noqa: BLE001 - every failure becomes a clear message in the result
-        return {"errors": {name: _describe_failure(exc)}, "pending": rest, "artifacts": ctx.artifacts}
+        return {**_failure(name, exc), "pending": rest, "artifacts": ctx.artifacts}
 
 
 def tool_node(name: str):
@@ -125,7 +131,7 @@ def _run_peer(name: str, state: State, runtime: Runtime[Context]) -> dict:
         payload = reply.model_dump(mode="json") if hasattr(reply, "model_dump") else reply
         return {"peers": {name: payload}}
     except Exception as exc:  # noqa: BLE001
-        return {"errors": {name: _describe_failure(exc)}}
+        return _failure(name, exc)
 
 
 def peer_node(name: str):

@@ -147,4 +147,26 @@ class Result(BaseModel):
     recall: dict[str, Any] = Field(default_factory=dict, description="What the vector memory answered (recall intents).")
     message: str = Field(default="", description="Readable answer.")
     errors: dict[str, str] = Field(default_factory=dict, description="Tool or peer name -> clear error.")
+    codes: dict[str, int] = Field(default_factory=dict, description="Tool or peer name -> exit code of its failure "
+                                                                    "(2 bad input, 3 cannot be met, 4 back-end, 1 bug).")
+
+    @property
+    def status(self) -> dict[str, str]:
+        """Per tool and peer: "ok" or "failed"."""
+        out = {name: "ok" for name in (*self.results, *self.peers)}
+        out.update({name: "failed" for name in self.errors})
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI exit code of this result: the most serious failure, 0 when nothing failed.
+
+        Bad input (2) outranks cannot-be-met (3) and back-end trouble (4); an internal error (1)
+        is reported as 1 only when nothing else failed with a documented code.
+        """
+        codes = set(self.codes.values()) | {1 for n in self.errors if n not in self.codes}
+        for code in (2, 3, 4, 1):
+            if code in codes:
+                return code
+        return 0
     thread_id: Optional[str] = Field(default=None)

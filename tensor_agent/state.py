@@ -28,6 +28,7 @@ class State(TypedDict, total=False):
     handoff_reasons: Annotated[dict, _merge]
     results: Annotated[dict, _merge]            # tool name -> structured output (JSON)
     errors: Annotated[dict, _merge]             # tool/peer name -> clear error message
+    codes: Annotated[dict, _merge]              # tool/peer name -> documented exit code of its failure
     peers: Annotated[dict, _merge]              # peer name -> reply (JSON)
     artifacts: Annotated[dict, _merge]          # thread memory: current model, last design, runs
     message: str                                # readable answer
