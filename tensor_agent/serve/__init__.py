@@ -1,0 +1,1 @@
+"""OpenAI-compatible chat server of @TENSOR (`tensor-agent serve`)."""
