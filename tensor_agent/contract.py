@@ -307,10 +307,27 @@ def resolve(plan: Plan, options: Optional[dict] = None) -> Plan:
         if plan.register_name and plan.register_name != opts["register"]:
             notes.append(f"option register={opts['register']} overrides '{plan.register_name}' from the message")
         update["register_name"] = opts["register"]
+    if not plan.techniques:
+        from_constraints = [str(t).lower() for c in plan.constraints if c.name == "technique"
+                            for t in (c.value if isinstance(c.value, (list, tuple)) else [c.value]) if t]
+        if from_constraints:
+            update["techniques"] = list(dict.fromkeys(from_constraints))
     if opts.get("technique"):
         tech = opts["technique"]
         update["techniques"] = [str(t).lower() for t in (tech if isinstance(tech, (list, tuple)) else
                                                           re.split(r"[,+ ]+", str(tech))) if str(t).strip()]
+    if not plan.topics or plan.regime is None:
+        from tensor_agent.planner.topics import regime_of, topics_of
+
+        update["topics"] = plan.topics or topics_of(plan.text)
+        update["regime"] = plan.regime or regime_of(plan.text, list(plan.intents))
+    if opts.get("regime"):
+        key = str(opts["regime"]).lower().replace("-", "_").replace(" ", "_")
+        key = {"fewshot": "few_shot", "transfer_learning": "transfer", "self_supervised": "unsupervised"}.get(key, key)
+        if key not in ("supervised", "transfer", "few_shot", "unsupervised"):
+            raise InputError(f"invalid option regime='{opts['regime']}': expected one of supervised, transfer, "
+                             "few_shot, unsupervised", hint="leave it out to let the plan decide")
+        update["regime"] = key
     if plan.tune is None and "tune" in plan.intents:
         update["tune"] = TuneSpec()
     update["notes"], update["warnings"] = notes, warnings

@@ -115,6 +115,10 @@ class Plan(BaseModel):
     deploy_targets: list[str] = Field(default_factory=list, description="docker, torchserve, tfserving, kserve, "
                                                                         "kubernetes, kubeflow.")
     tune: Optional[TuneSpec] = Field(default=None, description="Hyperparameter search request.")
+    regime: Optional[Literal["supervised", "transfer", "few_shot", "unsupervised"]] = Field(
+        default=None, description="Learning regime the wording names (None: the tool decides).")
+    topics: list[str] = Field(default_factory=list, description="Techniques and concepts the message asks about "
+                                                                "(optimizers, schedules, regularisers, ...), in order.")
     notes: list[str] = Field(default_factory=list, description="How options and message were reconciled.")
     clarification: Optional[str] = Field(default=None, description="A question when the message is too vague.")
     warnings: list[str] = Field(default_factory=list, description="Contradictions, unknown names, fallbacks.")

@@ -23,8 +23,11 @@ def C(name: str, value: Any) -> Constraint:
     return Constraint(name=name, value=value, span=(0, 1), text=str(value))
 
 
-def plan(text: str = "@tensor how much data do I need?", **kw) -> Plan:
-    return Plan(addressed=True, text=text, intents=kw.pop("intents", ["estimate_data"]), **kw)
+def plan(text: str = "@tensor how much data do I need?", options: dict | None = None, **kw) -> Plan:
+    """A plan as the graph hands it to the tool: resolved by the contract (regime, topics, data, techniques)."""
+    from tensor_agent.contract import resolve
+
+    return resolve(Plan(addressed=True, text=text, intents=kw.pop("intents", ["estimate_data"]), **kw), options)
 
 
 @pytest.mark.parametrize("p,regime", [
@@ -154,9 +157,8 @@ def test_bad_inputs(ctx):
         estimate_data(plan(constraints=[C("dataset", "no_such_set")]), ctx)
     with pytest.raises(InputError, match="num_classes"):
         estimate_data(plan(constraints=[C("num_classes", 1)]), ctx)
-    ctx.options["regime"] = "magic"
     with pytest.raises(InputError, match="regime='magic'"):
-        estimate_data(plan(), ctx)
+        plan(options={"regime": "magic"})
 
 
 def test_fit_power_law_recovers_parameters():

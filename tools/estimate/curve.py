@@ -81,21 +81,8 @@ def _load_arrays(name: str, ctx: Optional[ToolContext], modality: Optional[str])
     extra = {k: opts[k] for k in ("text_column", "node_features", "image_size", "seq_len") if opts.get(k)}
     if opts.get("modality"):
         extra["modality"] = opts["modality"]
-    try:
-        from tensor_agent.tools.core.datasets import load_dataset
-    except ImportError:
-        load_dataset = None
-    if load_dataset is None:
-        from sklearn import datasets as skd
-        from sklearn.model_selection import train_test_split
+    from tensor_agent.tools.core.datasets import load_dataset
 
-        loaders = {"digits": skd.load_digits, "iris": skd.load_iris, "wine": skd.load_wine,
-                   "breast_cancer": skd.load_breast_cancer}
-        if name not in loaders:
-            raise InputError(f"unknown dataset '{name}' (known: {', '.join(loaders)})", hint="name a built-in dataset")
-        ds = loaders[name]()
-        Xtr, Xev, ytr, yev = train_test_split(ds.data, ds.target, test_size=0.3, random_state=0, stratify=ds.target)
-        return Xtr, ytr, Xev, yev, "classification", None
     bundle = load_dataset(name, seed=0, target_column=opts.get("target_column"), **extra)
 
     def arrays(split):

@@ -153,67 +153,31 @@ class DataEstimate(BaseModel):
 # --------------------------------------------------------------------------------------------------------
 # reading the plan
 # --------------------------------------------------------------------------------------------------------
-_FEW_SHOT = (r"\bfew[- ]?shot", r"\b(one|1|zero|0|two|five|\d+)[- ]shot", r"\bk[- ]shot", r"handful of (labell?ed )?examples",
-             r"\bvery few (labell?ed )?(examples|samples|images)", r"\bprototypical", r"\bmeta[- ]learning")
-_UNSUP = (r"\bunsupervised", r"\bself[- ]supervised", r"\bunlabell?ed\b", r"\bpre-?train(ing)? from scratch",
-          r"\bcontrastive", r"\bclustering", r"\bautoencoder", r"\bno labels?\b")
-_TRANSFER = (r"\bfine[- ]?tun\w*", r"\bpre-?trained\b", r"\btransfer learning", r"\blora\b", r"\badapters?\b",
-             r"\bfeature extraction", r"\bbackbone\b", r"\bimagenet\b", r"\bfrozen\b", r"\bpeft\b")
 _TRANSFER_TECH = {"lora", "adapter", "feature_extraction", "full_fine_tune"}
 
 
-def _text(plan: Plan) -> str:
-    return (plan.text or "").lower()
-
-
 def _techniques(plan: Plan) -> list[str]:
-    out: list[str] = []
-    for c in plan.constraints:
-        if c.name == "technique":
-            out += [str(v).lower() for v in (c.value if isinstance(c.value, (list, tuple)) else [c.value]) if v]
-    return out
+    return [t for t in plan.techniques] + ([plan.settings.strategy] if plan.settings.strategy else [])
 
 
 def choose_regime(plan: Plan, ctx: Optional[ToolContext] = None) -> tuple[Regime, str]:
-    """The regime and why: few-shot words > unsupervised words > transfer > generation > supervised."""
-    text = _text(plan)
-    opts = (ctx.options if ctx else {}) or {}
-    forced = opts.get("regime")
-    if forced:
-        key = str(forced).lower().replace("-", "_").replace(" ", "_")
-        key = {"fewshot": "few_shot", "transfer_learning": "transfer", "self_supervised": "unsupervised"}.get(key, key)
-        if key not in TABLE:
-            raise InputError(f"regime='{forced}' is not a regime (known: {', '.join(TABLE)})",
-                             hint="leave it out to let the plan decide")
-        return key, f"regime set by the caller (regime={forced})"  # type: ignore[return-value]
-    if any(re.search(p, text) for p in _FEW_SHOT):
-        return "few_shot", "the request mentions few-shot learning"
-    if any(re.search(p, text) for p in _UNSUP):
-        return "unsupervised", "the request mentions unsupervised / self-supervised learning or unlabelled data"
-    techs = set(_techniques(plan)) | ({str(opts["strategy"]).lower()} if opts.get("strategy") else set())
-    if "fine_tune" in plan.intents or techs & _TRANSFER_TECH or any(re.search(p, text) for p in _TRANSFER):
-        return "transfer", "fine-tuning a pretrained model (fine_tune intent, LoRA/adapter/pretrained wording)"
+    """The regime and why, from the plan: its stated regime > transfer techniques > generation > supervised."""
+    if plan.regime:
+        why = {"few_shot": "the request is few-shot learning",
+               "unsupervised": "the request is unsupervised / self-supervised or has unlabelled data",
+               "transfer": "fine-tuning a pretrained model (fine_tune intent, LoRA/adapter/pretrained wording)",
+               "supervised": "supervised training on labelled data"}[plan.regime]
+        return plan.regime, why  # type: ignore[return-value]
+    if "fine_tune" in plan.intents or set(_techniques(plan)) & _TRANSFER_TECH or plan.pretrained:
+        return "transfer", "fine-tuning a pretrained model (fine_tune intent, LoRA/adapter/pretrained weights)"
     if plan.modality in ("text_generation", "image_generation") or plan.architecture in ("gpt", "diffusion"):
         return "unsupervised", f"{plan.modality or plan.architecture} models learn from unlabelled data"
     return "supervised", "training from scratch on labelled data (no transfer, few-shot or unsupervised cue)"
 
 
 def _task(plan: Plan, modality: Optional[str]) -> str:
-    text = _text(plan)
-    regression_words = re.search(r"\bregress\w*|\bpredict (the )?(price|value|amount|demand)|\bforecast", text)
-    if plan.task == "regression" and not regression_words and re.search(
-            r"\bclass\w*|\bsentiment|\bcategor\w*|\bspam\b|\bdetect\w*|\brecogni[sz]\w*", text):
-        return "classification"  # the words say classification; trust them over a guessed task
     if plan.task:
         return plan.task
-    if regression_words:
-        return "regression"
-    if re.search(r"object detection|bounding box|\bdetect\w* objects?", text):
-        return "detection"
-    if re.search(r"\bsegment\w*", text):
-        return "segmentation"
-    if re.search(r"\btranslat\w*|\bsummari[sz]\w*", text):
-        return "seq2seq"
     if modality in ("text_generation", "image_generation"):
         return "generation"
     if modality == "graph":
@@ -242,11 +206,8 @@ def _accuracy_target(plan: Plan, ctx: Optional[ToolContext]) -> Optional[float]:
 def _num_classes(plan: Plan, ctx: Optional[ToolContext]) -> Optional[int]:
     opts = (ctx.options if ctx else {}) or {}
     raw = opts.get("num_classes", plan.constraint("num_classes"))
-    if raw is None:  # "3-class", "5 categories", "10-way" when the planner left it out
-        m = re.search(r"\b(\d{1,6})[- ]?(?:class(?:es)?|categories|way)\b", _text(plan))
-        if not m:
-            return None
-        raw = m.group(1)
+    if raw is None:
+        return None
     try:
         k = int(raw)
     except (TypeError, ValueError):
@@ -303,8 +264,7 @@ def _available(plan: Plan, ctx: Optional[ToolContext]) -> Optional[int]:
 
 
 def _dataset_name(plan: Plan, ctx: Optional[ToolContext]) -> Optional[str]:
-    opts = (ctx.options if ctx else {}) or {}
-    return opts.get("data_path") or opts.get("dataset") or plan.constraint("dataset")
+    return plan.data.ref if plan.data else None
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -335,12 +295,11 @@ def _spread(regime: str) -> tuple[float, float]:
 def _heuristic(plan: Plan, ctx: Optional[ToolContext], regime: str, modality: Optional[str], task: str,
                k: Optional[int], target: float, params: Optional[int], steps: list[str]) -> tuple[SampleRange, Optional[SampleRange], str]:
     """Typical/low/high sample counts (and per class) from the table and the refinements."""
-    text = _text(plan)
     row = TABLE[regime]
     lo_m, hi_m = _spread(regime)
     techs = _techniques(plan)
     opts = (ctx.options if ctx else {}) or {}
-    strategy = opts.get("strategy") or next((t for t in techs if t in _TRANSFER_TECH), None)
+    strategy = plan.settings.strategy or next((t for t in techs if t in _TRANSFER_TECH), None)
 
     if regime == "unsupervised":
         if modality == "text_generation" or plan.architecture in ("gpt", "t5") or task == "generation" and modality != "image_generation":
@@ -424,11 +383,11 @@ def _heuristic(plan: Plan, ctx: Optional[ToolContext], regime: str, modality: Op
         typ *= sf
         per_class = per_class * sf if per_class is not None else None
         steps.append(f"Strategy {why}: ×{sf:g}.")
-    if re.search(r"augment\w*", text):
+    if "augmentation" in plan.topics:
         typ *= 0.7
         per_class = per_class * 0.7 if per_class is not None else None
         steps.append("Data augmentation planned: ×0.7 (augmentation stretches a labelled set by ~1.5×).")
-    if re.search(r"noisy labels?|label noise|crowd\w*", text):
+    if "label_noise" in plan.topics:
         typ *= 1.5
         per_class = per_class * 1.5 if per_class is not None else None
         steps.append("Noisy labels mentioned: ×1.5.")
@@ -488,10 +447,9 @@ def estimate_data(plan: Plan, ctx: ToolContext) -> DataEstimate:
     """Estimate the data a plan needs; measure a learning curve when a dataset is given.
 
     Args:
-        plan: The parsed request (modality, task, constraints such as num_classes, accuracy_target,
-            dataset_size, labelled_examples, technique, dataset).
-        ctx: Tool context. Options read: ``dataset``/``data_path`` (learning curve), ``target_column``,
-            ``accuracy_target``, ``num_classes``, ``regime``, ``strategy``, ``curve_points`` (5),
+        plan: The resolved request: modality, task, regime, topics, techniques, settings.strategy,
+            data (learning curve), constraints num_classes, accuracy_target, dataset_size, labelled_examples.
+        ctx: Tool context. Options read: ``accuracy_target``, ``num_classes``, ``curve_points`` (5),
             ``curve_repeats`` (3), ``curve_model`` ("auto" | "sklearn" | "torch"), ``time_budget_s``.
 
     Returns:
@@ -511,82 +469,115 @@ def estimate_data(plan: Plan, ctx: ToolContext) -> DataEstimate:
     steps.append(f"Regime: {regime.replace('_', '-')} ({why}); the card says {row['data_size']} examples, "
                  f"annotation: {row['annotation']}, time: {row['time']}.")
     target_in = _accuracy_target(plan, ctx)
-    k = _num_classes(plan, ctx)
+    k = _num_classes(plan, ctx) or (int(spec["num_classes"]) if spec.get("num_classes") else None)
     available = _available(plan, ctx)
     modality = plan.modality
-    if k is None and spec.get("num_classes"):
-        k = int(spec["num_classes"])
-    task = _task(plan, modality)
-    if spec.get("task") and not plan.task:
-        task = spec["task"]
+    task = plan.task or spec.get("task") or _task(plan, modality)
     target = target_in if target_in is not None else 0.90
     if target_in is None and regime != "unsupervised":
         steps.append("No target metric given: assuming 90% accuracy.")
     params, macs = _model_size(ctx)
     samples, per_class, strategy = _heuristic(plan, ctx, regime, modality, task, k, target, params, steps)
-    classification = per_class is not None
-    labelled = regime != "unsupervised"
-    curve = None
-    if dataset:
-        try:
-            curve = measure_learning_curve(str(dataset), ctx, targets=[target_in] if target_in else None,
-                                           modality=modality, plan=plan)
-        except UnsatisfiableError as exc:  # e.g. text/graph data without a fast path: keep the heuristic
-            steps.append(f"No learning curve on '{dataset}': {exc}.")
+    curve = _curve(plan, ctx, dataset, target_in, modality, steps) if dataset else None
     if curve is not None:
-        steps.append(f"Learning curve on '{dataset}' ({curve.model}): {len(curve.points)} sizes from "
-                     f"{curve.points[0].n} to {curve.points[-1].n}"
-                     + (f", fit err(n) = {curve.fit.a:.3g}·n^-{curve.fit.b:.3g} + {curve.fit.c:.3g} (R² {curve.fit.r2:.3f})"
-                        if curve.fit else ", no fit possible") + ".")
-        for ex in curve.extrapolations:
-            steps.append(f"Measured need for {ex.target:.3g}: {ex.note}")
-        steps += [f"Note: {n}" for n in curve.notes]
-        if available is None:
-            available = curve.available_train
-        chosen = next((e for e in curve.extrapolations if target_in is not None and abs(e.target - target_in) < 1e-9), None)
-        if chosen is not None and chosen.reachable and chosen.samples:
-            m = chosen.samples
-            samples = SampleRange(low=max(1, int(m * 0.7)), typical=m, high=int(m * 1.5) + 1, unit=samples.unit)
-            if per_class is not None and k:
-                per_class = SampleRange(low=max(1, samples.low // k), typical=max(1, samples.typical // k),
-                                        high=max(1, samples.high // k), unit=per_class.unit)
-            steps.append(f"The measured extrapolation replaces the heuristic: {_fmt(m)} examples (range ×0.7-×1.5 "
-                         "for fit uncertainty).")
-
+        available = available if available is not None else curve.available_train
+        samples, per_class = _apply_curve(curve, target_in, samples, per_class, k, steps)
+    labelled = regime != "unsupervised"
     annotation, _ = _annotation(regime, modality, task, samples, labelled)
+    _annotation_steps(steps, annotation, samples, labelled, row, modality, task)
+    time_est = _time_estimate(regime, samples, params, macs, row, annotation, labelled, steps)
+    verdict = _verdict(available, samples)
+    if verdict:
+        steps.append(verdict)
+    classification = per_class is not None
+    return DataEstimate(
+        regime=regime, table=TableRow(regime=regime, **{k2: row[k2] for k2 in ("data_size", "low", "high", "annotation", "time")}),
+        modality=modality, task=task, num_classes=k if classification else None,
+        classes_assumed=classification and not k, accuracy_target=target if classification or regime != "unsupervised" else target_in,
+        target_assumed=target_in is None, model_params=params, strategy=strategy, samples=samples,
+        per_class=per_class, available=available, verdict=verdict, annotation=annotation, time=time_est,
+        learning_curve=curve, reasoning=steps,
+        message=_summary(regime, modality, task, samples, per_class, annotation, labelled, row, curve, verdict),
+    )
+
+
+def _curve(plan: Plan, ctx: ToolContext, dataset: str, target_in: Optional[float], modality: Optional[str],
+           steps: list[str]):
+    """The measured learning curve on `dataset`, or None (with the reason in the steps)."""
+    try:
+        curve = measure_learning_curve(str(dataset), ctx, targets=[target_in] if target_in else None,
+                                       modality=modality, plan=plan)
+    except UnsatisfiableError as exc:  # e.g. text/graph data without a fast path: the heuristic stays, said so
+        steps.append(f"No learning curve on '{dataset}': {exc}.")
+        return None
+    steps.append(f"Learning curve on '{dataset}' ({curve.model}): {len(curve.points)} sizes from "
+                 f"{curve.points[0].n} to {curve.points[-1].n}"
+                 + (f", fit err(n) = {curve.fit.a:.3g}·n^-{curve.fit.b:.3g} + {curve.fit.c:.3g} (R² {curve.fit.r2:.3f})"
+                    if curve.fit else ", no fit possible") + ".")
+    for ex in curve.extrapolations:
+        steps.append(f"Measured need for {ex.target:.3g}: {ex.note}")
+    steps += [f"Note: {n}" for n in curve.notes]
+    return curve
+
+
+def _apply_curve(curve, target_in: Optional[float], samples: SampleRange, per_class: Optional[SampleRange],
+                 k: Optional[int], steps: list[str]) -> tuple[SampleRange, Optional[SampleRange]]:
+    """The measured extrapolation for the target replaces the heuristic figures."""
+    chosen = next((e for e in curve.extrapolations if target_in is not None and abs(e.target - target_in) < 1e-9), None)
+    if chosen is None or not chosen.reachable or not chosen.samples:
+        return samples, per_class
+    m = chosen.samples
+    samples = SampleRange(low=max(1, int(m * 0.7)), typical=m, high=int(m * 1.5) + 1, unit=samples.unit)
+    if per_class is not None and k:
+        per_class = SampleRange(low=max(1, samples.low // k), typical=max(1, samples.typical // k),
+                                high=max(1, samples.high // k), unit=per_class.unit)
+    steps.append(f"The measured extrapolation replaces the heuristic: {_fmt(m)} examples (range ×0.7-×1.5 "
+                 "for fit uncertainty).")
+    return samples, per_class
+
+
+def _annotation_steps(steps: list[str], annotation: Annotation, samples: SampleRange, labelled: bool, row: dict,
+                      modality: Optional[str], task: str) -> None:
     if labelled:
         steps.append(f"Annotation: {annotation.seconds_per_label:g} s per label × {_fmt(samples.typical)} × "
                      f"{QA_OVERHEAD} review ≈ {_hours(annotation.hours_typical)} ({annotation.person_days_typical:.1f} "
                      f"person-days): {annotation.workload} by volume.")
-    else:
-        steps.append("Annotation: none for pre-training; collecting, deduplicating and filtering the data dominates "
-                     f"the {row['time']} the card gives.")
-        if modality not in ("text_generation", "image_generation") and task != "generation":
-            steps.append("Downstream: a transfer-learning-sized labelled set (the card's 100-1K) then adapts the "
-                         "pre-trained model to the task.")
+        return
+    steps.append("Annotation: none for pre-training; collecting, deduplicating and filtering the data dominates "
+                 f"the {row['time']} the card gives.")
+    if modality not in ("text_generation", "image_generation") and task != "generation":
+        steps.append("Downstream: a transfer-learning-sized labelled set (the card's 100-1K) then adapts the "
+                     "pre-trained model to the task.")
+
+
+def _time_estimate(regime: str, samples: SampleRange, params, macs, row: dict, annotation: Annotation,
+                   labelled: bool, steps: list[str]) -> TimeEstimate:
     t_cpu, t_gpu = _training_time(regime, samples, params, macs)
-    time_summary = f"{row['time']} overall (card)"
+    summary = f"{row['time']} overall (card)"
     if labelled:
-        time_summary += f"; labelling ≈ {annotation.person_days_typical:.1f} person-days"
+        summary += f"; labelling ≈ {annotation.person_days_typical:.1f} person-days"
     if t_cpu is not None:
-        time_summary += f"; training ≈ {t_cpu:.2g} h on a CPU / {t_gpu:.2g} h on a GPU"
+        summary += f"; training ≈ {t_cpu:.2g} h on a CPU / {t_gpu:.2g} h on a GPU"
         steps.append(f"Training compute ≈ {t_cpu:.2g} CPU-hours / {t_gpu:.2g} GPU-hours "
                      "(6 FLOPs per parameter-or-MAC per example and epoch).")
-    time_est = TimeEstimate(label=row["time"], annotation_days=annotation.person_days_typical,
-                            training_hours_cpu=t_cpu, training_hours_gpu=t_gpu, summary=time_summary)
+    return TimeEstimate(label=row["time"], annotation_days=annotation.person_days_typical,
+                        training_hours_cpu=t_cpu, training_hours_gpu=t_gpu, summary=summary)
 
-    verdict = ""
-    if available is not None:
-        if samples.typical <= available:
-            verdict = f"You have {_fmt(available)}: enough for the typical estimate ({_fmt(samples.typical)})."
-        elif samples.low <= available:
-            verdict = (f"You have {_fmt(available)}: within the range but below the typical {_fmt(samples.typical)}; "
-                       "use transfer learning/augmentation or collect ~" + _fmt(samples.typical - available) + " more.")
-        else:
-            verdict = (f"You have {_fmt(available)}: short by ~{_fmt(samples.typical - available)} of the typical "
-                       f"{_fmt(samples.typical)}.")
-        steps.append(verdict)
 
+def _verdict(available: Optional[int], samples: SampleRange) -> str:
+    if available is None:
+        return ""
+    if samples.typical <= available:
+        return f"You have {_fmt(available)}: enough for the typical estimate ({_fmt(samples.typical)})."
+    if samples.low <= available:
+        return (f"You have {_fmt(available)}: within the range but below the typical {_fmt(samples.typical)}; "
+                "use transfer learning/augmentation or collect ~" + _fmt(samples.typical - available) + " more.")
+    return (f"You have {_fmt(available)}: short by ~{_fmt(samples.typical - available)} of the typical "
+            f"{_fmt(samples.typical)}.")
+
+
+def _summary(regime: str, modality: Optional[str], task: str, samples: SampleRange, per_class: Optional[SampleRange],
+             annotation: Annotation, labelled: bool, row: dict, curve, verdict: str) -> str:
     what = (modality or "").replace("_", " ") if task == "generation" else f"{modality or ''} {task.replace('_', ' ')}"
     msg = (f"{regime.replace('_', '-').capitalize()} {what}: about "
            f"{_fmt(samples.typical)} {samples.unit} (range {_fmt(samples.low)}-{_fmt(samples.high)})")
@@ -600,32 +591,14 @@ def estimate_data(plan: Plan, ctx: ToolContext) -> DataEstimate:
         msg += " Measured: " + "; ".join(f"{e.target:.3g} → {e.note}" for e in curve.extrapolations[:3]) + "."
     if verdict:
         msg += " " + verdict
-    return DataEstimate(
-        regime=regime, table=TableRow(regime=regime, **{k2: row[k2] for k2 in ("data_size", "low", "high", "annotation", "time")}),
-        modality=modality, task=task, num_classes=k if classification else None,
-        classes_assumed=classification and not k, accuracy_target=target if classification or regime != "unsupervised" else target_in,
-        target_assumed=target_in is None, model_params=params, strategy=strategy, samples=samples,
-        per_class=per_class, available=available, verdict=verdict, annotation=annotation, time=time_est,
-        learning_curve=curve, reasoning=steps, message=re.sub(r"\s+", " ", msg).strip(),
-    )
+    return re.sub(r"\s+", " ", msg).strip()
 
 
 # --------------------------------------------------------------------------------------------------------
 # datasets
 # --------------------------------------------------------------------------------------------------------
 def _dataset_spec(name: str) -> dict:
-    """Cheap description of a dataset (the trainer's dataset_spec; a clear error when unknown)."""
-    try:
-        from tensor_agent.tools.core.datasets import dataset_spec
-    except ImportError:  # trainer not installed: the scikit-learn built-ins only
-        known = {"digits": 10, "iris": 3, "wine": 3, "breast_cancer": 2}
-        key = name.strip().lower()
-        if key in known:
-            return {"name": key, "modality": "tabular", "task": "classification", "num_classes": known[key]}
-        from pathlib import Path
+    """Cheap description of a dataset (a clear error when it is unknown)."""
+    from tensor_agent.tools.core.datasets import dataset_spec
 
-        if Path(name).expanduser().exists():
-            return {"name": name, "modality": "tabular", "task": "classification", "num_classes": None}
-        raise InputError(f"unknown dataset '{name}' (known: {', '.join(known)}; or an existing file)",
-                         hint="name a built-in dataset or pass data_path=<file>") from None
     return dataset_spec(name)
