@@ -143,6 +143,26 @@ OPTIONS: dict[str, OptionSpec] = {
     "curve_family": _o("str", "family for learning curves"),
     "track_curve": _o("bool", "log the learning curve to MLflow"),
     "data_seed": _o("int", "seed of the data split", 0, 2**32 - 1),
+    # hyperparameter search (tune_model)
+    "trials": _o("int", "number of search trials", 1, 10_000),
+    "tune_params": _o("any", "tune only these hyperparameters, e.g. 'lr,dropout'"),
+    "tune_budget_s": _o("float", "wall-clock budget of the search, seconds", 0, 7 * 24 * 3600, lo_open=True),
+    "workers": _o("int", "local worker processes on one study", 1, 64),
+    "storage": _o("str", "Optuna storage URL (default: a journal file under the workspace)"),
+    "study": _o("str", "Optuna study name (continue / join a study)"),
+    "warm_start": _o("bool", "enqueue the best configurations of similar earlier tasks first"),
+    "pruning": _o("bool", "prune bad trials from per-epoch validation scores (MedianPruner)"),
+    "sampler": _o("str", "search sampler", choices=("tpe", "random")),
+    # experiment tracking (track_experiment)
+    "action": _o("str", "tracking action",
+                 choices=("register", "alias", "list", "rollback", "archive", "compare", "export")),
+    "alias": _o("str", "model-registry alias, e.g. champion or challenger"),
+    "version": _o("int", "model-registry version", 1, 1_000_000),
+    "run_id": _o("str", "MLflow run id to act on"),
+    "runs_to_compare": _o("any", "the last N runs (a number) or run ids to compare"),
+    "compare_metric": _o("str", "metric to compare runs on (default: every shared metric)"),
+    "trackers": _o("any", "experiment trackers, e.g. 'mlflow,wandb'"),
+    "wandb_project": _o("str", "Weights & Biases project name"),
 }
 
 #: constraint names the planner writes -> TrainSettings fields
