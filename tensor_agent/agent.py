@@ -73,11 +73,8 @@ class TensorAgent:
         ctx = Context(settings=self.settings, options=dict(context), thread_id=str(thread_id),
                       progress=self.progress, remember=self.remember)
         config = {"configurable": {"thread_id": str(thread_id)}, "recursion_limit": 64}
-        state = self._compiled().invoke({"text": message}, config=config, context=ctx)
-        return Result(plan=Plan.model_validate(state["plan"]), results=state.get("results") or {},
-                      peers=state.get("peers") or {}, recall=state.get("recall") or {}, message=state.get("message", ""),
-                      errors=state.get("errors") or {}, codes=state.get("codes") or {},
-                      thread_id=str(thread_id))
+        out = self._compiled().invoke({"text": message}, config=config, context=ctx)
+        return Result.model_validate({**out["tensor"], "thread_id": str(thread_id)})  # the graph's output
 
     def thread_state(self, thread_id: str = "default") -> dict:
         """The persisted state of a conversation thread (artifacts, history, last results)."""
