@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tensor_agent.errors import UnsatisfiableError
+from tensor_agent.errors import InputError
 from tensor_agent.tools.core.context import ModelHandle
 from tensor_agent.tools.core.model_store import load_model, save_model
 
@@ -12,10 +12,13 @@ from tensor_agent.tools.core.model_store import load_model, save_model
 def _handle():
     import torch
 
+    from tensor_agent.tools.core.zoo.registry import create_model
+
     torch.manual_seed(0)
-    m = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
-    return ModelHandle(module=m, family="mlp", task="classification", input_spec={"kind": "tabular", "shape": [4]},
-                       num_classes=3, dataset="iris", metrics={"accuracy": 0.9}, extra={"x": [1, 2], "obj": object()})
+    h = create_model("mlp", variant="tiny", input_spec={"kind": "tabular", "shape": [4]}, num_classes=3)
+    h.dataset, h.metrics = "iris", {"accuracy": 0.9}
+    h.extra.update({"x": [1, 2], "obj": object()})
+    return h
 
 
 def test_torch_round_trip(tmp_path):
@@ -26,9 +29,10 @@ def test_torch_round_trip(tmp_path):
     assert h.path == path
     back = load_model(path)
     x = torch.randn(5, 4)
-    assert torch.allclose(back.module(x), h.module(x))
+    h.module.eval()
+    assert torch.equal(back.module(x), h.module(x))
     assert back.family == "mlp" and back.num_classes == 3 and back.metrics == {"accuracy": 0.9}
-    assert back.extra == {"x": [1, 2]}  # non-JSON values are dropped
+    assert back.extra["x"] == [1, 2] and "obj" not in back.extra  # non-JSON values are dropped
 
 
 def test_parent_dir_gets_subdirectory(tmp_path):
@@ -56,12 +60,14 @@ def test_failed_save_leaves_nothing(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(torch, "save", boom)
+    import safetensors.torch
+
+    monkeypatch.setattr(safetensors.torch, "save_file", boom)
     with pytest.raises(RuntimeError):
         save_model(_handle(), tmp_path / "m")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_load_missing(tmp_path):
-    with pytest.raises(UnsatisfiableError, match="no saved model"):
+    with pytest.raises(InputError, match="does not exist"):
         load_model(tmp_path / "nothing")

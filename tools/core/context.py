@@ -45,15 +45,33 @@ def json_safe(obj: Any) -> Any:
     return str(obj)
 
 
-# In-process objects per thread (built modules cannot live in the JSON checkpoint).
-_SESSIONS: dict[str, dict[str, Any]] = {}
+# In-process objects per (workspace, thread) (built modules cannot live in the JSON checkpoint).
+# Keyed by the resolved workspace too: two agents on different workspaces that use the same thread id
+# must never see each other's model.
+_SESSIONS: dict[tuple[str, str], dict[str, Any]] = {}
 _LOCK = threading.Lock()
 
 
-def session(thread_id: str) -> dict[str, Any]:
-    """The in-process object store of one conversation thread."""
+def _workspace_key(workspace: Any) -> str:
+    if workspace is None:
+        return ""
+    home = getattr(workspace, "home", workspace)  # a Settings or a path
+    try:
+        return str(Path(home).expanduser().resolve())
+    except (OSError, RuntimeError, TypeError):
+        return str(home)
+
+
+def session(thread_id: str, workspace: Any = None) -> dict[str, Any]:
+    """The in-process object store of one conversation thread of one workspace.
+
+    Args:
+        thread_id: the conversation thread.
+        workspace: the workspace (a `Settings` or its home path); sessions of different workspaces are apart.
+    """
+    key = (_workspace_key(workspace), str(thread_id))
     with _LOCK:
-        return _SESSIONS.setdefault(thread_id, {})
+        return _SESSIONS.setdefault(key, {})
 
 
 @dataclass
@@ -70,7 +88,7 @@ class ToolContext:
 
     @property
     def session(self) -> dict[str, Any]:
-        return session(self.thread_id)
+        return session(self.thread_id, self.settings)
 
     @property
     def memory(self):
@@ -100,7 +118,7 @@ class ToolContext:
         if ref.get("path") and Path(ref["path"]).exists():
             from tensor_agent.tools.core.model_store import load_model  # torch: load late
 
-            handle = load_model(ref["path"])
+            handle = load_model(ref["path"], workspace=self.settings.home)
             self.session["model"] = handle
             return handle
         return None

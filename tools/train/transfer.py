@@ -201,8 +201,9 @@ def load_backbone(ref: str, ctx=None):
             raise UnsatisfiableError("no current model to use as backbone", hint="train a model first")
         return h
     p = Path(ref).expanduser()
+    home = ctx.settings.home if ctx is not None else None
     if p.exists():
-        return load_model(p)
+        return load_model(p, workspace=home)  # refuses anything but a safe model directory (exit 2)
     if ctx is not None:  # an MLflow run id: find the model it saved
         from tensor_agent.tools.core.tracking import get_client
 
@@ -213,7 +214,7 @@ def load_backbone(ref: str, ctx=None):
         if run is not None:
             path = run.data.tags.get("tensor.model_path")
             if path and Path(path).exists():
-                return load_model(path)
+                return load_model(path, workspace=home)
             raise UnsatisfiableError(f"MLflow run {ref} has no saved model on this machine")
     raise InputError(f"backbone '{ref}' is neither a saved model directory nor a known MLflow run id",
                      hint="pass backbone=<model dir> or backbone=<mlflow run id> or backbone=current")
