@@ -114,14 +114,29 @@ def test_one_class(tmp_path):
         load_dataset(str(p), target_column="y")
 
 
-def test_nan_names_file_row_and_column(tmp_path):
+def test_missing_feature_imputed_missing_target_names_row(tmp_path):
     lines = [f"{i},{i},{i % 2}" for i in range(20)]
     lines[6] = "6,,0"
+    p = _csv(tmp_path, "a,b,y\n" + "\n".join(lines))
+    d = load_dataset(str(p), target_column="y")
+    assert bool(d.train.tensors[0].isfinite().all()) and d.meta["preprocessor"]["missing"] == {"b": 1}
+    assert any("imputed" in line and "b 1" in line for line in d.meta["preprocessing"])
+    trees = load_dataset(str(p), target_column="y", preprocess="trees")
+    X = __import__("torch").cat([trees.train.tensors[0], trees.val.tensors[0], trees.test.tensors[0]])
+    assert int(X.isnan().sum()) == 1  # XGBoost gets the gap as NaN
+    lines[6] = "6,6,"
     p = _csv(tmp_path, "a,b,y\n" + "\n".join(lines))
     with pytest.raises(InputError) as ei:
         load_dataset(str(p), target_column="y")
     msg = str(ei.value)
-    assert "data.csv" in msg and "row 8" in msg and "'b'" in msg
+    assert "data.csv" in msg and "row 8" in msg and "'y'" in msg
+
+
+def test_regression_target_detected(tmp_path):
+    rows = "\n".join(f"{i},{(i * 7) % 13},{i * 2.5 + (i % 3) * 0.1:.2f}" for i in range(60))
+    p = _csv(tmp_path, "a,b,price\n" + rows)
+    d = load_dataset(str(p), target_column="price")
+    assert d.task == "regression" and d.num_classes is None and d.meta["target_scale"]["std"] > 0
 
 
 def test_text_jsonl_and_bad_row(tmp_path):

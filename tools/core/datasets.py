@@ -143,18 +143,21 @@ def _check_finite(X, source: str, columns: Optional[list[str]] = None) -> None:
 
 
 def _array_bundle(name, X, y, *, task, modality, num_classes, input_spec, seed, val, test, meta,
-                  standardize=False, classes=None) -> DataBundle:
+                  standardize=False, classes=None, indices=None) -> DataBundle:
     import numpy as np
     import torch
 
-    tr, va, te = split_indices(len(X), y if task == "classification" else None, seed=seed, val=val, test=test)
+    tr, va, te = indices if indices is not None else \
+        split_indices(len(X), y if task == "classification" else None, seed=seed, val=val, test=test)
     X = X.astype(np.float32) if X.dtype.kind == "f" else X
     if standardize:
         mu = X[tr].mean(0)
         sd = X[tr].std(0)
         sd[sd == 0] = 1.0
         X = (X - mu) / sd
-        meta = {**meta, "mean": mu.tolist(), "std": sd.tolist()}
+        meta = {**meta, "mean": mu.tolist(), "std": sd.tolist(),
+                "preprocessing": [f"numeric (all {X.shape[1]} columns): standardised with the training split's "
+                                  "mean and standard deviation"]}
     ydt = torch.long if task == "classification" else torch.float32
     mk = lambda ix: torch.utils.data.TensorDataset(torch.as_tensor(X[ix]), torch.as_tensor(y[ix], dtype=ydt))
     meta = {**meta, "classes": classes, "split": {"val": val, "test": test, "stratified": task == "classification"}}
@@ -365,9 +368,46 @@ def _encode_labels(series, source: str):
     return series.map(lut).to_numpy().astype(np.int64), [str(c) for c in classes]
 
 
-def _load_tabular_file(path: Path, *, seed, val, test, target_column: Optional[str], task: Optional[str]):
+def _tabular_target(y_raw, path: Path, target_column: str, task: Optional[str]):
+    """(y, task, classes, num_classes, target_scale-or-None) of a table's target column."""
     import numpy as np
     import pandas as pd
+
+    if task is None:
+        numeric = pd.api.types.is_numeric_dtype(y_raw) and not pd.api.types.is_bool_dtype(y_raw)
+        many = y_raw.nunique() > max(20, len(y_raw) // 10)
+        task = "regression" if numeric and (many or pd.api.types.is_float_dtype(y_raw) and
+                                             not np.allclose(y_raw.dropna() % 1, 0)) else "classification"
+    if task == "classification":
+        y, classes = _encode_labels(y_raw, str(path))
+        _check_classes(y, f"{path}: column '{target_column}'")
+        return y, task, classes, len(classes)
+    if task != "regression":
+        raise InputError(f"{path}: task '{task}' does not apply to a table (use classification or regression)",
+                         hint="set task=classification or task=regression")
+    try:
+        y = pd.to_numeric(y_raw, errors="raise").to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: regression target '{target_column}' is not numeric",
+                         hint="pick a numeric target column or set task=classification") from None
+    if not np.isfinite(y).all():
+        r = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise InputError(f"{path}: row {r + 2}: missing or infinite target in column '{target_column}'",
+                         hint="drop rows without a target value")
+    return y, task, None, None
+
+
+def _load_tabular_file(path: Path, *, seed, val, test, target_column: Optional[str], task: Optional[str],
+                       preprocess: str = "neural"):
+    """A table with real preprocessing (tools/core/preprocess.py) fitted on the training rows only.
+
+    `preprocess="neural"` imputes+scales numeric columns and one-hot encodes categoricals; `"trees"` keeps
+    missing values for XGBoost and ordinal-encodes categoricals. Free text is TF-IDF vectorised.
+    Regression targets are standardised (training split statistics in `meta["target_scale"]`).
+    """
+    import numpy as np
+
+    from tensor_agent.tools.core.preprocess import preprocess_frame
 
     df = _read_table(path)
     if df.empty:
@@ -378,38 +418,23 @@ def _load_tabular_file(path: Path, *, seed, val, test, target_column: Optional[s
     if target_column not in df.columns:
         raise InputError(f"{path}: target column '{target_column}' not found "
                          f"(columns: {', '.join(map(str, df.columns))})", hint="pass the right target_column")
-    y_raw = df[target_column]
     feats = df.drop(columns=[target_column])
     if feats.shape[1] == 0:
         raise InputError(f"{path}: no feature columns besides the target '{target_column}'")
-    cat_cols = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])]
-    for c in cat_cols:  # missing categorical values are errors too
-        if feats[c].isna().any():
-            r = int(np.flatnonzero(feats[c].isna().to_numpy())[0])
-            raise InputError(f"{path}: row {r + 2}: missing value in column '{c}'",
-                             hint="impute or drop missing values before training")
-    if cat_cols:
-        feats = pd.get_dummies(feats, columns=cat_cols, dtype=float)
-    columns = [str(c) for c in feats.columns]
-    X = feats.to_numpy(dtype=np.float64)
-    _check_finite(X, str(path), columns)
-    if task is None:
-        numeric_many = pd.api.types.is_float_dtype(y_raw) and y_raw.nunique() > max(20, len(y_raw) // 10)
-        task = "regression" if numeric_many else "classification"
-    if task == "classification":
-        y, classes = _encode_labels(y_raw, str(path))
-        _check_classes(y, f"{path}: column '{target_column}'")
-        num_classes = len(classes)
-    else:
-        y = y_raw.to_numpy(dtype=np.float32)
-        if not np.isfinite(y).all():
-            r = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise InputError(f"{path}: row {r + 2}: NaN or infinite target in column '{target_column}'")
-        classes, num_classes = None, None
+    y, task, classes, num_classes = _tabular_target(df[target_column], path, target_column, task)
+    idx = split_indices(len(df), y if task == "classification" else None, seed=seed, val=val, test=test)
+    X, pre = preprocess_frame(feats, idx[0], mode=preprocess)
+    meta = {"source": str(path), "feature_names": pre.feature_names, "target_column": target_column,
+            "preprocessor": pre.spec, "preprocessing": pre.describe(), "columns": [str(c) for c in feats.columns]}
+    if task == "regression":
+        mu, sd = float(y[idx[0]].mean()), float(y[idx[0]].std()) or 1.0
+        meta["target_scale"] = {"mean": mu, "std": sd}
+        meta["preprocessing"] = meta["preprocessing"] + [f"target {target_column}: regression, standardised "
+                                                         f"(mean {mu:.4g}, std {sd:.4g}); metrics in its units"]
+        y = ((y - mu) / sd).astype(np.float32)
     spec = {"kind": "tabular", "shape": [X.shape[1]], "features": X.shape[1], "dtype": "float32"}
     return _array_bundle(path.stem, X, y, task=task, modality="tabular", num_classes=num_classes, input_spec=spec,
-                         seed=seed, val=val, test=test, standardize=True, classes=classes,
-                         meta={"source": str(path), "feature_names": columns, "target_column": target_column})
+                         seed=seed, val=val, test=test, classes=classes, meta=meta, indices=idx)
 
 
 def _load_text_file(path: Path, *, seed, val, test, text_column: str = "text",
@@ -560,7 +585,8 @@ def load_dataset(name_or_path: str, *, seed: int = 0, target_column: Optional[st
         seed: split seed (and generator seed of generated sets).
         target_column: label column of user files.
         val, test: split fractions.
-        **opts: `modality`, `task`, `text_column`, `node_features`, `image_size`, `seq_len`.
+        **opts: `modality`, `task`, `text_column`, `node_features`, `image_size`, `seq_len`,
+            `preprocess` (tables: "neural" or "trees", see tools/core/preprocess.py).
 
     Raises:
         InputError: unknown name, missing file, bad column, one class, NaN values, bad rows.
@@ -606,7 +632,7 @@ def load_dataset(name_or_path: str, *, seed: int = 0, target_column: Optional[st
         return _load_text_file(path, seed=seed, val=val, test=test, text_column=text_col or "text",
                                target_column=target_column or "label")
     return _load_tabular_file(path, seed=seed, val=val, test=test, target_column=target_column,
-                              task=opts.get("task"))
+                              task=opts.get("task"), preprocess=opts.get("preprocess") or "neural")
 
 
 def subset(data: DataBundle, *, classes: Optional[list[int]] = None, train_per_class: Optional[int] = None,

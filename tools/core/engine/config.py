@@ -57,6 +57,8 @@ class TrainConfig(BaseModel):
                                                                     "(0: after every epoch).")
     restore_best: bool = Field(default=True, description="Load the best-validation weights at the end.")
     eval_every: int = Field(default=1, ge=1, description="Validate every n epochs.")
+    device: Optional[str] = Field(default=None, description="torch device (cpu, cuda, cuda:N, mps); None: CUDA, "
+                                                            "then MPS, then CPU, or TENSOR_DEVICE.")
     num_threads: Optional[int] = Field(default=None, ge=1, description="torch threads (default: cores, max 2 "
                                                                       "on shared machines).")
 
