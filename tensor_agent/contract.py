@@ -312,6 +312,14 @@ def resolve(plan: Plan, options: Optional[dict] = None) -> Plan:
     update: dict[str, Any] = {"settings": _settings(plan, opts, notes),
                               "data": _data_source(plan, opts, notes, warnings) or plan.data}
     if opts.get("family"):
+        from tensor_agent.catalogue import FAMILIES
+        from tensor_agent.errors import UnsatisfiableError
+
+        opts["family"] = str(opts["family"]).lower()
+        if opts["family"] not in FAMILIES:
+            near = difflib.get_close_matches(opts["family"], list(FAMILIES), n=1, cutoff=0.6)
+            raise UnsatisfiableError(f"unknown family '{opts['family']}'" + (f" (did you mean '{near[0]}'?)" if near else "")
+                                     + f"; known: {', '.join(FAMILIES)}", hint="pick one of the known families")
         if plan.architecture and plan.architecture != opts["family"]:
             notes.append(f"option family={opts['family']} overrides '{plan.architecture}' from the message")
         update["architecture"] = opts["family"]
