@@ -29,7 +29,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from tensor_agent.catalogue import PEERS, TOOL_ORDER
+from tensor_agent.catalogue import PEERS, TOOL_ORDER, tools_for
 from tensor_agent.errors import BackendUnavailable, TensorError
 from tensor_agent.planner import make_plan
 from tensor_agent.respond import compose_message
@@ -39,6 +39,8 @@ from tensor_agent.state import Context, InputState, OutputState, State, coerce_c
 #: Graph nodes of the tools and peers, in the catalogue's order.
 TOOL_NODES: tuple[str, ...] = tuple(TOOL_ORDER)
 PEER_NODES: tuple[str, ...] = tuple(PEERS)
+#: Tools whose outcomes the memory records (the ones serving design, train and compress requests).
+REMEMBERED_TOOLS: tuple[str, ...] = tuple(tools_for(("design", "train", "compress")))
 AGENT_NAME = "TENSOR"
 _ROUTES = (*TOOL_NODES, "handoff", "remember")
 
@@ -225,7 +227,7 @@ def remember(state: State, config: RunnableConfig, runtime: Runtime[Context]) ->
     ctx = _ctx(runtime, config)
     results = state.get("results") or {}
     attempted = set(results) | set(state.get("errors") or {})
-    if not ctx.remember or not ({"design_architecture", "train_model", "compress_model"} & attempted):
+    if not ctx.remember or not (set(REMEMBERED_TOOLS) & attempted):
         return {}
     try:
         from tensor_agent.memory import open_memory

@@ -47,33 +47,33 @@ class _Common(BaseModel):
     architecture: Optional[str] = Field(default=None, description="Override the family, e.g. cnn, resnet, bert, gcn.")
 
 
-#: Typed overrides per tool: field -> (type, description). The field name is a contract option key
-#: (tensor_agent.contract.OPTIONS) except `architecture` (option `family`).
-_OVERRIDES: dict[str, dict[str, tuple[Any, str]]] = {
-    "estimate_data": {"accuracy_target": (Optional[float], "Target accuracy between 0 and 1."),
-                      "num_classes": (Optional[int], "Number of classes.")},
-    "design_architecture": {"max_params": (Optional[float], "Largest acceptable parameter count."),
-                            "latency_ms": (Optional[float], "Largest acceptable median latency in ms."),
-                            "device": (Optional[str], "Target device: mobile, edge, cpu, server or gpu.")},
-    "tune_model": {"dataset": (Optional[str], "Built-in dataset name (digits, iris, wine, breast_cancer, ...)."),
-                   "trials": (Optional[int], "Number of search trials."),
-                   "tune_budget_s": (Optional[float], "Wall-clock budget of the search, seconds.")},
-    "train_model": {"dataset": (Optional[str], "Built-in dataset name (digits, breast_cancer, iris, wine, karate, "
-                                               "text, long_recall, tiny_corpus)."),
-                    "epochs": (Optional[int], "Number of epochs (1-10000).")},
-    "compress_model": {"technique": (Optional[str], "int8, static_int8, qat, pruning, structured_pruning, "
-                                                    "lottery_ticket, distillation or onnx."),
-                       "sparsity": (Optional[float], "Target sparsity for pruning, between 0 and 1.")},
-    "deploy_model": {},
-    "track_experiment": {"action": (Optional[str], "register, alias, list, rollback, archive, compare or export."),
-                         "alias": (Optional[str], "Model-registry alias, e.g. champion.")},
-}
+_TYPES: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str, "path": str, "any": str}
+#: clearer words for the model than the option table's short descriptions
+_WORDS = {"accuracy_target": "Target accuracy between 0 and 1.", "epochs": "Number of epochs (1-10000).",
+          "dataset": "Built-in dataset name, e.g. digits, iris, wine, breast_cancer, karate, text.",
+          "technique": "int8, static_int8, qat, pruning, structured_pruning, lottery_ticket, distillation or onnx.",
+          "device": "Target device: mobile, edge, cpu, server or gpu.",
+          "max_params": "Largest acceptable parameter count.", "latency_ms": "Largest acceptable median latency in ms."}
+
+
+def argument_fields(name: str) -> dict[str, tuple[Any, Any]]:
+    """The typed overrides of tool `name`: its catalogue `arguments`, typed by the contract's option table."""
+    from tensor_agent.contract import OPTIONS
+
+    out: dict[str, tuple[Any, Any]] = {}
+    for key in TOOL_SPECS[name].arguments:
+        opt = OPTIONS[key]
+        words = _WORDS.get(key) or f"{opt.description[:1].upper()}{opt.description[1:]}."
+        if opt.choices:
+            words += f" One of: {', '.join(opt.choices)}."
+        out[key] = (Optional[_TYPES[opt.kind]], Field(default=None, description=words))
+    return out
 
 
 def args_model(name: str) -> type[BaseModel]:
     """The pydantic argument model of tool `name` (request + modality + architecture + its overrides)."""
-    fields = {k: (t, Field(default=None, description=d)) for k, (t, d) in _OVERRIDES.get(name, {}).items()}
-    model = create_model(f"{''.join(p.title() for p in name.split('_'))}Args", __base__=_Common, **fields)
+    model = create_model(f"{''.join(p.title() for p in name.split('_'))}Args", __base__=_Common,
+                         **argument_fields(name))
     model.__doc__ = f"Arguments of {name}."
     return model
 

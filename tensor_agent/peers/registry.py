@@ -11,7 +11,9 @@ A peer is anything that answers ``(plan, context) -> PeerReply``. The four stand
 
 A replacement may be a plain callable ``(plan, context) -> PeerReply | dict | str`` or a
 compiled LangGraph graph (anything with ``.invoke``), which is invoked with
-``{"plan": plan.model_dump(), "text": plan.text, "context": context}``. Whatever comes
+``{"messages": [HumanMessage(plan.text)], "plan": plan.model_dump(), "text": plan.text, "context": context}``
+(a ``messages``-only graph receives the request as a HumanMessage; its last message is the reply).
+Errors name the mechanism that installed the replacement (register_peer, TENSOR_PEERS, config). Whatever comes
 back is normalised to a :class:`PeerReply`.
 
 Nothing heavy is imported here (no langgraph, no torch).
@@ -25,17 +27,14 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tensor_agent.catalogue import PEERS as PEER_SPECS
 from tensor_agent.errors import BackendUnavailable, InputError
 from tensor_agent.schema import PEERS, Plan
 
 ENV_VAR = "TENSOR_PEERS"
 
-ROLES: dict[str, str] = {
-    "AXIOM": "mathematical foundations",
-    "VELOCITY": "inference optimisation",
-    "PRISM": "data preparation and analysis",
-    "ECLIPSE": "evaluation strategy",
-}
+#: peer name -> what it is consulted for (from the catalogue).
+ROLES: dict[str, str] = {name: spec.role for name, spec in PEER_SPECS.items()}
 
 
 class Section(BaseModel):
@@ -83,12 +82,7 @@ PeerLike = Union[PeerFn, Any, str]
 
 _STANDINS: dict[str, PeerFn] = {}
 _HOSTS: dict[str, Any] = {}
-_STANDIN_MODULES = {
-    "AXIOM": "tensor_agent.peers.axiom",
-    "VELOCITY": "tensor_agent.peers.velocity",
-    "PRISM": "tensor_agent.peers.prism",
-    "ECLIPSE": "tensor_agent.peers.eclipse",
-}
+_STANDIN_MODULES = {name: spec.entrypoint.partition(":")[0] for name, spec in PEER_SPECS.items()}
 
 
 def normalise_name(name: str) -> str:
@@ -276,13 +270,13 @@ def to_reply(raw: Any, key: str, *, source: str, reason: Optional[str] = None) -
         try:
             reply = PeerReply.model_validate(data)
         except ValidationError as exc:
-            raise InputError(f"peer {key} ({source}) returned an invalid reply: {exc.errors()[0]['msg']} "
+            raise InputError(f"peer {key} ({describe_source(source)}) returned an invalid reply: {exc.errors()[0]['msg']} "
                              f"at {'.'.join(map(str, exc.errors()[0]['loc']))}",
                              hint="return a PeerReply, a dict with its fields, or a string") from exc
     elif hasattr(raw, "content"):  # a langchain message
         reply = PeerReply(peer=key, summary=str(raw.content))
     else:
-        raise InputError(f"peer {key} ({source}) returned {type(raw).__name__}",
+        raise InputError(f"peer {key} ({describe_source(source)}) returned {type(raw).__name__}",
                          hint="return a PeerReply, a dict with its fields, or a string")
     reply.peer = key
     if not reply.role:
@@ -292,6 +286,36 @@ def to_reply(raw: Any, key: str, *, source: str, reason: Optional[str] = None) -
     if source != "stand-in":
         reply.source = source
     return reply
+
+
+def graph_input(plan: Plan, context: dict, reason: Optional[str] = None) -> dict:
+    """The input a replacement graph gets: the request as a HumanMessage (for `messages` graphs) plus
+    ``plan``, ``text`` and ``context`` (for graphs with those keys; a graph ignores keys it lacks)."""
+    from langchain_core.messages import HumanMessage  # only when a graph is the peer
+
+    meta = {"plan": plan.model_dump(mode="json"), "handoff_reason": reason} if reason else {}
+    return {"messages": [HumanMessage(content=plan.text, additional_kwargs={"tensor": meta} if meta else {})],
+            "plan": plan.model_dump(mode="json"), "text": plan.text, "context": context}
+
+
+_MECHANISMS = {"host": "register_peer", "env": ENV_VAR, "config": "get_peer(config=...)"}
+
+
+def describe_source(source: str) -> str:
+    """'host:pkg.mod:fn' -> 'replaced with register_peer: pkg.mod:fn' (names the mechanism used)."""
+    kind, _, target = source.partition(":")
+    if kind not in _MECHANISMS:
+        return source
+    return f"replaced with {_MECHANISMS[kind]}: {target}"
+
+
+def undo_hint(name: str, source: str) -> str:
+    kind = source.partition(":")[0]
+    if kind == "host":
+        return f"fix the replacement, or call unregister_peer({name!r}) to use the stand-in"
+    if kind == "env":
+        return f"fix the replacement, or remove {name}=... from {ENV_VAR} to use the stand-in"
+    return f"fix the replacement in the config passed to get_peer for {name}"
 
 
 class _PeerRunner:
@@ -312,7 +336,7 @@ class _PeerRunner:
         reason = ctx.get("reason") or (ctx.get("handoff_reasons") or {}).get(self.name)
         try:
             if self.is_graph:
-                raw = self.target.invoke({"plan": plan.model_dump(mode="json"), "text": plan.text, "context": ctx})
+                raw = self.target.invoke(graph_input(plan, ctx, reason))
             else:
                 raw = self.target(plan, ctx)
         except (InputError, BackendUnavailable):
@@ -320,8 +344,8 @@ class _PeerRunner:
         except Exception as exc:
             if self.source == "stand-in":
                 raise
-            raise BackendUnavailable(f"peer {self.name} ({self.source}) failed: {type(exc).__name__}: {exc}",
-                                     hint=f"fix the replacement or unset it in {ENV_VAR}") from exc
+            raise BackendUnavailable(f"peer {self.name} ({describe_source(self.source)}) failed: "
+                                     f"{type(exc).__name__}: {exc}", hint=undo_hint(self.name, self.source)) from exc
         return to_reply(raw, self.name, source=self.source, reason=reason)
 
 
