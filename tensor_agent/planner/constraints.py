@@ -41,17 +41,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("fps", re.compile(_NUM + r"\s*(fps|frames per second|frames/s)\b")),
     ("size_mb", re.compile(_NUM + r"\s*(kb|mb|gb|megabytes?|kilobytes?|gigabytes?|mib|gib|kib)\b")),
     ("max_params", re.compile(_NUM + r"\s*(k|m|b|bn|thousand|million|billion)?\s*(?:trainable\s+)?(?:params|parameters|weights)\b")),
-    ("num_classes", re.compile(_NUM + r"\s*(?:different\s+|distinct\s+|target\s+|output\s+)?(classes|categories|labels|species|types|classes of|kinds)\b")),
+    ("num_classes", re.compile(r"(?<![x×\d.,])" + _NUM + r"\s+(?:different\s+|distinct\s+|target\s+|output\s+|possible\s+)?(?:[a-z][\w-]*\s+)?(classes|categories|labels|species|classes of|kinds|genres|intents|classes?)\b(?!\s*(?:imbalance|columns?))")),
     ("num_classes", re.compile(r"\b(\d+)[- ](class|way|category|label)\b(?![- ]?(?:imbalance|weights?))")),
-    ("dataset_size", re.compile(_NUM + r"\s*(k|m|thousand|million|millions)?\+?\s*(?:labeled\s+|labelled\s+|annotated\s+|unlabeled\s+|unlabelled\s+|training\s+|raw\s+|\w+\s+)?(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
+    ("num_classes_word", re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a hundred|a dozen)[- ](?:different\s+|distinct\s+|target\s+|output\s+|possible\s+)?(?:[a-z][\w-]*\s+)?(classes|categories|labels|species|kinds|genres|intents|class|way)\b")),
+    ("dataset_size", re.compile(r"(?<![x×\d.,])" + _NUM + r"(?!\s*[x×]\s*\d)\s*(k|m|thousand|million|millions)?\+?\s*(?:labeled\s+|labelled\s+|annotated\s+|unlabeled\s+|unlabelled\s+|training\s+|raw\s+|[a-z][\w-]*\s+)?(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
     ("accuracy_target", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:top-1\s+|test\s+|validation\s+)?(accuracy|acc|f1|precision|recall|auc|top-1|map|iou|dice)\b|(accuracy|f1|auc|precision|recall|top-1)\s*(?:of|above|over|at least|>=?|target(?: of)?|around|≥)?\s*" + _NUM + r"\s*%)")),
     ("accuracy_bare", re.compile(r"\b(?:reach|reaching|hit|hitting|get|achieve|achieving|at|target(?:ing)?|above|over|at least)\s+(?:~|about\s+)?(\d+(?:\.\d+)?)\s*%(?!\s*(?:sparsity|sparse|of\b|pruning|smaller|faster|fewer|less|more|compression|size|recall|precision|positives?|negatives?|fraud|of the|cpu|gpu|memory|utili[sz]ation|off|discount))")),
-    ("sparsity", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:sparsity|sparse|of (?:the )?weights|pruning)|(?:prune|pruning|sparsity)\s*(?:it|them|the model|weights|to|of|by)?\s*(?:to|by|of)?\s*" + _NUM + r"\s*%)")),
-    ("epochs", re.compile(_NUM + r"\s*epochs?\b")),
-    ("batch_size", re.compile(r"batch(?:\s*size)?\s*(?:of|=|:)?\s*" + _NUM + r"\b|" + _NUM + r"\s*(?:per batch|batch size)")),
-    ("learning_rate", re.compile(r"(?:learning rate|lr)\s*(?:of|=|:)?\s*(\d*\.?\d+(?:e-?\d+)?)")),
-    ("sequence_length", re.compile(_NUM + r"\s*(k)?[- ]?(?:tokens?|steps|timesteps|time steps|base pairs|bp|samples long|characters)\b(?:\s*long)?|(?:sequence|context) length(?: of)?\s*" + _NUM + r"\s*(k)?")),
-    ("input_shape", re.compile(r"\b(\d{1,4})\s*[x×]\s*(\d{1,4})(?:\s*[x×]\s*(\d{1,4}))?\b")),
+    ("sparsity", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:sparsity|sparse|of (?:the |its |all )?(?:\w+ )?weights|pruning|pruned)|(?:prun\w*|sparsity|sparsif\w*)\s+(?:(?!keep|retain|within|under|while|and|but|then|with)[\w-]+\s+){0,3}?(?:to|by|of|at|down)?\s*" + _NUM + r"\s*%(?!\s*(?:accuracy|acc\b|of (?:the |its )?(?:original )?accuracy|top|f1|recall|precision|faster|smaller|size|latency|speed|drop))|\bsparsity(?: of| =|=|:| level of| target of)?\s*(0?\.\d+))")),
+    ("sequence_length", re.compile(_NUM + r"\s*(k)?[- ]?(?:tokens?(?!\s*(?:per|/)\s*(?:second|sec|s)\b)|base[- ]pairs|bp|samples long|characters|chars)\b(?:\s*long)?|"
+                                   + _NUM + r"\s*(k)?-(?:time)?steps?\b|" + _NUM + r"\s*(k)?[- ](?:time[- ]?)?steps? (?=long|sequences?|windows?|series|context|signals?|of (?:history|context)|inputs?)|"
+                                   r"(?:sequence|context|max(?:imum)?|input|window|seq)[- _]?(?:length|len)(?: of)?\s*(?:=|:)?\s*" + _NUM + r"\s*(k)?|\blength(?: of)?\s*" + _NUM + r"\s*(k)?(?:\s*tokens)?\b|"
+                                   r"\bsequences? of (?:length )?" + _NUM + r"\s*(k)?\b")),
+    ("input_shape", re.compile(r"\b(\d{1,4})\s*[x×]\s*(\d{1,4})(?:\s*[x×]\s*(\d{1,4}))?\b(?!\s*(?:conv\w*|kernels?|filters?|patch\w*|pool\w*|windows?|strides?|grids?|matri\w*|boards?|mesh))(?:\s*(?:px|pixels?))?(?:\s*(rgb|colou?r|grayscale|greyscale|gray|grey|mono(?:chrome)?|rgba))?")),
+    ("input_shape", re.compile(r"\b(\d{2,4})\s*(?:px|pixels?)\b(?:\s*(rgb|colou?r|grayscale|greyscale|gray|grey|mono(?:chrome)?|rgba))?|\bresolution (?:of )?(\d{2,4})\b")),
 ]
 
 _DEVICES = [
@@ -62,29 +64,18 @@ _DEVICES = [
     ("server", r"\b(?:servers?|cloud|data ?cent(?:er|re)|cluster)\b"),
 ]
 
-_OPTIMIZERS = [("adamw", r"\badam-?w\b"), ("lamb", r"\blamb\b"), ("adam", r"\badam\b(?!-?w)"),
-               ("sgd", r"\bsgd\b|\bstochastic gradient descent\b|\bmomentum\b")]
-_SCHEDULES = [("cosine_warm_restarts", r"\bwarm restarts?\b|\bsgdr\b|\bcosine (?:annealing )?with (?:warm )?restarts?\b"),
-              ("cosine", r"\bcosine\b"), ("step", r"\bstep(?:[- ]?(?:decay|lr|schedule|wise))\b|\bmultistep\b"),
-              ("exponential", r"\bexponential(?:ly)?(?: decay| lr| schedule)?\b"),
-              ("constant", r"\bconstant (?:learning rate|lr|schedule)\b|\bfixed (?:learning rate|lr)\b")]
-_TECHNIQUES = [
-    ("lora", r"\b(?:q?lora|low-rank adaptation)\b"), ("adapter", r"\badapters?\b"),
-    ("feature_extraction", r"\bfeature[- ]extract\w*|\bfrozen backbone\b|\bfreez\w+ (?:the )?(?:backbone|encoder)"),
-    ("full_fine_tune", r"\bfull(?:y)? fine-?tun\w*|\ball layers\b"),
-    ("qat", r"\bquantization[- ]aware\b|\bqat\b"),
-    ("static_int8", r"\bstatic (?:int8 )?quantiz\w*|\bpost-training static\b|\bcalibrat\w+"),
-    ("dynamic_int8", r"\bdynamic (?:int8 )?quantiz\w*"),
-    ("int8", r"\bint ?8\b|\b8[- ]?bit\b|\bquantiz\w*|\bquantis\w*"),
-    ("structured_pruning", r"\bstructured pruning\b(?<!unstructured pruning)|\bchannel pruning\b|\bprun\w+ (?:\w+ )?(?:channels|filters|heads)\b"),
-    ("lottery_ticket", r"\blottery ticket\w*"),
-    ("pruning", r"\bprun(?:e|ed|es|ing)\b|\bsparsif\w*|\bmagnitude pruning\b"),
-    ("distillation", r"\bdistill(?:s|ed|ing|ation)?\b(?!bert)|\bteacher[- ]student\b"),
-    ("onnx", r"\bonnx\b"), ("torchscript", r"\btorchscript\b|\btorch\.export\b"),
-]
-_DATASETS = [("digits", r"\bdigits?(?: dataset)?\b|\bmnist\b"), ("breast_cancer", r"\bbreast[ _-]cancer\b"),
-             ("iris", r"\biris\b"), ("wine", r"\bwine\b"), ("karate", r"\bkarate(?: ?club)?\b")]
-_PATH_RE = re.compile(r"(?<![\w@])((?:\.{0,2}/|~/)?[\w./-]+\.(?:csv|parquet|jsonl|json|tsv|txt|pt|pth|onnx))\b")
+_CLASS_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a hundred": 100, "a dozen": 12}
+_CHANNELS = {"rgb": 3, "color": 3, "colour": 3, "rgba": 4, "grayscale": 1, "greyscale": 1, "gray": 1, "grey": 1,
+             "mono": 1, "monochrome": 1}
+# A path in the message: has a '/' or a data-file extension; model files are model_path.
+_PATH_RE = re.compile(r"(?<![\w@/.:-])((?:\.{1,2}/|~/|/)?(?:[\w.-]+/)*[\w.-]+\.(?:csv|parquet|jsonl|json|tsv|txt|xlsx|npz|npy|pt|pth|onnx|safetensors)"
+                      r"|(?:\.{1,2}/|~/|/)?(?:[\w.-]+/)+[\w.-]*/?)(?![\w/])")
+_URL_LIKE = re.compile(r"^(?:https?|www\.)|^\d+(?:\.\d+)*/|^[\w.-]+/s$|^(?:w/|a/b|tf/|i/o|n/a|km/h|req/s|and/or)", re.I)
+_MODEL_EXT = (".pt", ".pth", ".onnx", ".safetensors")
+# Claims on the same words: the reading with the higher priority wins.
+_PRIORITY = {"input_shape": 0, "time_budget_s": 0, "sequence_length": 1, "warmup_epochs": 1, "patience": 1,
+             "num_classes": 2, "epochs": 3, "batch_size": 3, "dataset_size": 4, "labelled_examples": 4, "latency_ms": 5}
 
 
 def _mk(name: str, value: Any, m: re.Match[str], text: str, group: int = 0) -> Constraint:
@@ -129,38 +120,90 @@ def _scan(text: str, low: str) -> Iterator[Constraint]:
                         yield Constraint(name="accuracy_target", value=_num(g[0]) / 100.0, span=(m.start(1), m.end()),
                                          text=text[m.start(1):m.end()])
                 elif name == "sparsity":
-                    yield _mk(name, _num(g[0] or g[1]) / 100.0, m, text)
-                elif name == "epochs":
-                    yield _mk(name, int(_num(g[0])), m, text)
-                elif name == "batch_size":
-                    yield _mk(name, int(_num(g[0] or g[1])), m, text)
-                elif name == "learning_rate":
-                    yield _mk(name, float(g[0]), m, text)
+                    yield _mk(name, _num(g[0] or g[1]) / 100.0 if (g[0] or g[1]) else _num(g[2]), m, text)
+                elif name == "num_classes_word":
+                    yield _mk("num_classes", _CLASS_WORDS[g[0]] if g[1] not in ("class", "way") or "-" in m.group(0)
+                              else _CLASS_WORDS[g[0]], m, text)
                 elif name == "sequence_length":
-                    n, k = (g[0], g[1]) if g[0] else (g[2], g[3])
+                    pairs = [(g[i], g[i + 1]) for i in range(0, len(g) - 1, 2) if g[i]]
+                    n, k = pairs[0]
                     yield _mk(name, int(_num(n) * (1000 if k else 1)), m, text)
                 elif name == "input_shape":
-                    dims = [int(x) for x in g if x]
-                    if all(1 <= d <= 4096 for d in dims):
+                    dims = [int(x) for x in g if x and x.isdigit()]
+                    if len(dims) == 1:
+                        dims = dims * 2
+                    channel = next((x for x in g if x and not x.isdigit()), None)
+                    if channel and len(dims) == 2:
+                        dims = [_CHANNELS.get(channel, 3), *dims]
+                    if all(1 <= d <= 4096 for d in dims) and max(dims) >= 4:
                         yield _mk(name, dims, m, text)
             except (ValueError, TypeError, IndexError):
                 continue
 
 
-def _first(low: str, table: list[tuple[str, str]]) -> list[tuple[str, re.Match[str]]]:
-    out = []
-    for value, pat in table:
-        m = re.search(pat, low)
-        if m:
-            out.append((value, m))
-    return out
+def _dataset_words() -> list[tuple[str, re.Pattern[str]]]:
+    """The catalogue's dataset words, longest first ("digit images" before "digit")."""
+    from tensor_agent.catalogue import DATASETS
+
+    words = [(w, spec.name) for spec in DATASETS.values() for w in (*spec.words, spec.name)]
+    words.sort(key=lambda x: -len(x[0]))
+    return [(name, re.compile(r"\b" + re.escape(w).replace(r"\ ", r"[ _-]") + r"(?: data ?set| set)?\b")) for w, name in words]
+
+
+_DATASET_WORDS = _dataset_words()
+_OWN_DATA = re.compile(r"\b(?:my|our|your|their|own|custom|internal|private|company'?s?|client'?s?)\s+(?:[\w-]+\s+){0,2}$")
+
+
+def _dataset(text: str, low: str, taken: list[tuple[int, int]]) -> Constraint | None:
+    """The first built-in dataset named in the message (not the user's own "my wine csv")."""
+    best = None
+    for name, pat in _DATASET_WORDS:
+        for m in pat.finditer(low):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            if _OWN_DATA.search(low[max(0, m.start() - 40):m.start()]) or \
+                    re.match(r"[\w-]*\s*(?:csv|files?|folders?|tables?|spreadsheets?|exports?|dumps?|\.\w+)\b", low[m.end():]):
+                continue
+            if best is None or m.start() < best[1].start():
+                best = (name, m)
+            break
+    return _mk("dataset", best[0], best[1], text) if best else None
+
+
+def _path(text: str) -> Constraint | None:
+    for m in _PATH_RE.finditer(text):
+        p = m.group(1).rstrip(".,;:)")
+        if len(p) < 3 or _URL_LIKE.search(p) or "@" in p:
+            continue
+        has_ext = re.search(r"\.[a-z][a-z0-9]{1,11}$", p, re.I)
+        if not has_ext and not p.startswith(("./", "../", "~/", "/")) and not p.endswith("/"):
+            continue  # "TensorFlow/Keras", "A/B", "train/test" are not paths
+        s = m.start(1)
+        name = "model_path" if p.lower().endswith(_MODEL_EXT) else "data_path"
+        return Constraint(name=name, value=p, span=(s, s + len(p)), text=text[s:s + len(p)])
+    return None
+
+
+def _resolve_overlaps(found: list[Constraint]) -> list[Constraint]:
+    """Where two readings claim the same words ("224x224 images", "16k step sequences"), keep the better."""
+    ranked = sorted(found, key=lambda c: (_PRIORITY.get(c.name, 9), c.span))
+    kept: list[Constraint] = []
+    for c in ranked:
+        if c.name in _PRIORITY and any(k.name in _PRIORITY and k.name != c.name and c.span[0] < k.span[1]
+                                       and k.span[0] < c.span[1] for k in kept):
+            continue
+        kept.append(c)
+    return kept
 
 
 def extract(text: str) -> tuple[list[Constraint], list[str]]:
-    """All constraints in `text` (span order) and warnings about contradictions."""
+    """All constraints in `text` (span order) and warnings about contradictions and dropped values."""
+    from tensor_agent.planner.training import training_settings
+
     low = text.lower()
     found: list[Constraint] = list(_scan(text, low))
-    warnings: list[str] = []
+    settings, warnings = training_settings(text, low)
+    found += settings
 
     # Bounds: "at least 10M parameters" is a floor, not a cap.
     bounded: list[Constraint] = []
@@ -169,28 +212,19 @@ def extract(text: str) -> tuple[list[Constraint], list[str]]:
             bounded.append(Constraint(name="min_" + c.name.replace("max_", ""), value=c.value, span=c.span, text=c.text))
         else:
             bounded.append(c)
-    found = bounded
+    found = _resolve_overlaps(bounded)
 
-    for value, m in _first(low, _DEVICES)[:1]:
-        found.append(_mk("device", value, m, text))
-    for value, m in _first(low, _OPTIMIZERS)[:1]:
-        found.append(_mk("optimizer", value, m, text))
-    for value, m in _first(low, _SCHEDULES)[:1]:
-        found.append(_mk("schedule", value, m, text))
-    seen_tech: set[str] = set()
-    for value, m in _first(low, _TECHNIQUES):
-        if value == "int8" and seen_tech & {"qat", "static_int8", "dynamic_int8"}:
-            continue
-        if value == "pruning" and seen_tech & {"structured_pruning", "lottery_ticket"}:
-            continue
-        seen_tech.add(value)
-        found.append(_mk("technique", value, m, text))
-    for value, m in _first(low, _DATASETS)[:1]:
-        found.append(_mk("dataset", value, m, text))
-    for m in _PATH_RE.finditer(text):
-        if "/" in m.group(1) or re.search(r"\.(csv|parquet|jsonl|tsv|pt|pth|onnx)$", m.group(1)):
-            found.append(_mk("dataset" if not m.group(1).endswith((".pt", ".pth", ".onnx")) else "model_path", m.group(1), m, text, 1))
+    for value, pat in _DEVICES:
+        m = re.search(pat, low)
+        if m:
+            found.append(_mk("device", value, m, text))
             break
+    path = _path(text)
+    if path:
+        found.append(path)
+    ds = _dataset(text, low, [path.span] if path else [])
+    if ds:
+        found.append(ds)
     if re.search(r"\bbinary\b", low) and not any(c.name == "num_classes" for c in found):
         m = re.search(r"\bbinary\b", low)
         found.append(_mk("num_classes", 2, m, text))

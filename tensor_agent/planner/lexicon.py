@@ -14,12 +14,17 @@ def _c(*patterns: str) -> list[re.Pattern[str]]:
 
 
 _MODEL = r"(?:model|architecture|network|net|backbone|classifier|regressor|detector|encoder|family|approach|setup)"
+# What "design" can be about that is not an architecture: experiments, tests and protocols.
+_EXPERIMENT = (r" (?:(?:the|an?|our|my|a proper|a good|a fair|a rigorous|a sound) )?(?:[\w-]+ )?"
+               r"(?:a/b|ab tests?|experiments?|ablations?|study|studies|protocols?|validation|evaluation|"
+               r"benchmarks?|tests?|trials?|metrics?|surveys?|splits?|cross-validation|eval\b|rollout|canary)")
+_TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\b"
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
            r"microcontrollers?|mcu|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|iot|drones?)")
 
 INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "design": _c(
-        r"\bdesign(?:s|ing)?\b(?! (?:doc|choices? (?:i|we) made))",
+        r"\bdesign(?:s|ing)?\b(?! (?:doc|choices? (?:i|we) made)|" + _EXPERIMENT + r")",
         r"\bre-?design\b",
         r"\barchitect(?:ing)?\b",
         r"\b(?:what|which) (?:kind of |type of |sort of )?(?:\w+ ){0,2}(?:model|architecture|network|backbone|family|approach)s?\b(?! (?:have|has|did|worked|won|performed|scored|was|were|we|did|gave|is our))",
@@ -39,13 +44,50 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
         r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
         r"\bgive me (?:the |some )?code\b", r"\bsnippet\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
-        r"\bfrom scratch in\b", r"\brunnable\b", r"\bwrite (?:a|an|the|me)\b",
+        r"\bfrom scratch in\b", r"\brunnable\b",
+        r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
         r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
-        r"\bhyper-?parameter (?:search|tuning|sweep|optimization)\b", r"\btune (?:the )?hyper-?parameters\b",
+    ),
+    "tune": _c(
+        r"\bhyper-?param(?:eter)?s? (?:search|tuning|sweeps?|optimi[sz]ation|opt|scan|study)\b",
+        r"\b(?:search|sweep|scan)\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay)",
+        r"(?<!fine-)(?<!fine )\btun(?:e|es|ing)\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\w-]+ ){0,2})?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\w*)",
+        r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
+        r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
+        r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b",
+        r"\b(?:find|pick|get|choose|select|determine) (?:me )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
+        r"\b\d+ (?:optuna |search |random |tpe )?trials\b",
+    ),
+    "deploy": _c(
+        r"\bdeploy(?:s|ing)?\b(?!ed)", r"\bdeployment (?:manifests?|pipelines?|config\w*|packages?|yaml|spec|files?|targets?)\b",
+        r"\bre-?deploy\w*",
+        r"\bserv(?:e|ing) (?:it|this|that|them|the (?:\w+ )?model|my (?:\w+ )?model|our (?:\w+ )?model|predictions|the classifier)\b",
+        r"\bserv(?:e|ing) (?:[\w-]+ ){0,3}(?:with|via|through|behind|over|using|from|in|on) (?:a |an |the )?(?:torch-?serve|tf[- ]?serving|tensorflow serving|kserve|docker|kubernetes|k8s|http|rest|grpc|fastapi|flask|endpoint|api|containers?)\b",
+        r"\bcontaineri[sz]\w*", r"\bdocker\w*", r"\btorch-?serve\b", r"\btf[- ]?serving\b", r"\btensorflow serving\b",
+        r"\bk-?serve\b", r"\bkfserving\b", r"\binferenceservice\b", r"\bkubernetes\b", r"\bk8s\b", r"\bkubeflow\b", r"\bhelm\b",
+        r"\bship (?:it |this |that |the model |my model |our model )?(?:to|into) (?:production|prod)\b",
+        r"\b(?:put|push|move|get|take|roll) (?:it |this |that |the model |my model |our model |v\d+ )?(?:out )?(?:in|into|to) (?:production|prod)\b",
+        r"\bproductioni[sz]\w*", r"\bgo live\b",
+        r"\b(?:http|rest|grpc|inference|prediction|serving|model) (?:endpoints?|apis?|servers?|services?)\b",
+        r"\b(?:an?|the) endpoint\b", r"\bfastapi\b", r"\bbentoml\b", r"\bseldon\b", r"\bmlflow models? serve\b",
+        r"\bmanifests?\b", r"\bpipeline (?:for|on|in) (?:kubeflow|kfp|vertex)\b", r"\bkfp\b",
+    ),
+    "track": _c(
+        r"\b(?:to|in|into|with|via|using|on|through|under) (?:an? |the |our |my )?" + _TRACKER + r"(?! models? serve)",
+        _TRACKER + r" (?:tracking|logging|registry|model registry|experiments?|project|dashboard|ui|autolog\w*)\b",
+        r"\b(?:track|log|record)\w* (?:[\w-]+ ){0,4}(?:in|to|with) " + _TRACKER,
+        r"\blog(?:s|ging)? (?:it|this|that|them|the runs?|runs?|the metrics|metrics|everything|the experiments?|experiments?|results|the results|the training|training|params|parameters|artifacts)\b",
+        r"\blog\w* (?:[\w-]+ ){0,4}(?:to|in|into|with) (?:mlflow|w&b|wandb|neptune|the tracker|the tracking server)\b",
+        r"\bregist(?:er|ers|ering)\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|the model|my model|them)\b",
+        r"\bnew (?:model )?version\b", r"\balias\w*", r"\bpromot(?:e|ing) (?:[\w-]+ ){0,3}(?:to|as) (?:production|prod|staging|champion)\b",
+        r"\bpromot(?:e|ing) (?:it|this|the model|v\d+|version \d+)\b",
+        r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompare (?:the |my |our |all |these |those |both |two |last \w+ |previous |recent )*(?:training )?runs\b",
+        r"\bexperiment tracking\b", r"\btrack (?:the |my |our |all |this |these )?(?:experiments?|runs?|metrics|training)\b",
+        r"\barchiv(?:e|ing) (?:the |old |version |v\d)", r"\bchampion\b", r"\bstaging\b",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
@@ -53,6 +95,11 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\badapt(?:s|ing)? (?:a |an |the |my |this |it |our )?(?:\w+ ){0,3}(?:to|for)\b",
         r"\bdomain adaptation\b", r"\binstruction[- ]tun\w*", r"\bcontinue(?:d)? (?:pre-?)?training\b",
         r"\blow-rank adaptation\b", r"\bprompt[- ]tuning\b", r"\bprefix[- ]tuning\b", r"\bretrain (?:the )?(?:last|top|head)\b",
+        r"\badapt(?:s|ing)? (?:it|this|that|them|the model|my model|our model|the network)\b",
+        r"\bfrozen (?:\w+ )?(?:backbone|encoder|base|layers|features)\b", r"\b(?:new|fresh|own|custom) (?:classification |linear )?head\b",
+        r"\b(?:replace|swap|retrain|train) (?:the |a |its )?(?:classification |final |last |output )?(?:head|classifier head|last layer)\b",
+        r"\blinear prob(?:e|es|ing)\b", r"\b(?:start|starting) from (?:a |the )?(?:pre-?trained|imagenet)\b",
+        r"\b(?:re)?use (?:a |the |its )?pre-?trained\b",
     ),
     "compress": _c(
         r"\bquantiz\w*", r"\bint ?(?:8|4)\b", r"\b(?:8|4)[- ]?bit\b", r"\bfp16\b", r"\bhalf[- ]precision\b",
@@ -66,6 +113,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b",
         r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
+        r"\brun (?:it|this|that|the model|my model|our model|the network|inference) (?:locally |offline )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\bfit (?:it |this |the model )?(?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?(?:" + _DEVICE + r"|memory|ram)\b",
     ),
     "estimate_data": _c(
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:data|samples|examples|images|photos|pictures|labels|labeled|annotations|rows|records|sentences|documents|texts|instances|points|observations|clips|hours|nodes|graphs|sequences|scans|shots|tokens|reviews)\b",
@@ -85,6 +134,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "evaluate": _c(
         r"\bevaluat\w*", r"\bvalidation (?:scheme|strategy|set|split|protocol|approach|plan|setup)\b",
+        r"\bdesign(?:s|ing)?\b" + _EXPERIMENT, r"\bexperiment(?:al)? design\b", r"\bcanary\b", r"\bshadow (?:test|deployment|mode)\b",
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"\bmetrics? (?:should|to|for|do)\b",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
@@ -171,7 +221,9 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bsongs?\b", r"\bbird ?songs?\b", r"\bclips\b", r"\bacoustic\w*", r"\brecordings?\b", r"\bpodcasts?\b", r"\btick data\b",
         r"\bvolatility\b", r"\bnext-(?:day|week|hour|month)\b", r"\bevery (?:minute|second|hour|day)\b",
         r"\bpredict(?:ing)? failures?\b", r"\bkeyword[- ]spotting\b", r"\bwake[- ]?words?\b", r"\bhotwords?\b", r"\breadings\b",
-        r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
+        r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b",
+        r"\b(?:daily|weekly|monthly|hourly|quarterly|yearly|per-minute|minute-level|hour-level)\s+(?:[\w-]+\s+){0,2}(?:sales|revenue|demand|visits|traffic|prices|counts|orders|bookings|values|readings|usage|volumes?|data|figures|numbers|series|totals|consumption|load|footfall|returns)\b",
+        r"\bnext (?:week|month|day|quarter|year|hour)'?s?\b", r"\b\d+ (?:years|months|weeks|days) of (?:daily|weekly|monthly|hourly|historical|past)\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
     ),
     "image": _c(
         r"\bimages?\b", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
@@ -213,28 +265,49 @@ SEQ2SEQ = re.compile(
     r"question generation|text simplification|grammar correction|headline generation|data-to-text|"
     r"convert \w+ (?:text|sentences) into)\b")
 
-# Named families (the user's words win). Order matters only for ties at one position.
-ARCH_CUES: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(p)) for name, p in [
-        ("graphsage", r"\bgraph ?sage\b|\bsage ?conv\b|\bsage\b"),
-        ("gat", r"\bgats?\b|\bgraph attention\w*"),
-        ("gcn", r"\bgcns?\b|\bgraph convolution\w*"),
-        ("efficientnet", r"\befficient-?nets?\w*|\bmobilenet\w*|\bmnasnet\b|\bsqueezenet\b|\bshufflenet\b"),
-        ("convnext", r"\bconvnext\w*"),
-        ("resnet", r"\bres-?nets?\w*|\bresidual (?:network|net|cnn)s?\b|\bresnext\b|\bwide resnet\b"),
-        ("vit", r"\bvits?\b|\bvision transformers?\b|\bdeit\b|\bswin\b|\bvit-\w+"),
-        ("diffusion", r"\bdiffusion\b|\bddpm\b|\bddim\b|\bscore-based\b|\bdenoising diffusion\b"),
-        ("mamba", r"\bmamba\b|\bstate[- ]space(?: models?)?\b|\bssms?\b|\bs4\b|\bselective scan\b"),
-        ("t5", r"\bt5\b|\bflan-?t5\b|\bbart\b|\bmt5\b|\bencoder[- ]decoder\b|\bmarian\w*"),
-        ("gpt", r"\bgpt[\w.-]*|\bllama\w*|\bmistral\b|\bdecoder[- ]only\b|\bcausal (?:lm|language model|transformer)\b|"
-                r"\bllms?\b|\btransformer decoder\b|\bqwen\w*|\bphi-\d\b|\bgemma\b|\bfalcon\b|\bnanogpt\b"),
-        ("bert", r"\bbert\b|\broberta\b|\bdistil-?bert\b|\bdeberta\w*|\balbert\b|\belectra\b|\bminilm\w*|\bencoder[- ]only\b|"
-                 r"\bsentence[- ]transformers?\b|\bscibert\b|\bbiobert\b|\blegal-?bert\b|\bfinbert\b|\bmodernbert\b|\bbert-\w+"),
-        ("xgboost", r"\bxgboost\b|\blightgbm\b|\bcatboost\b|\bgradient[- ]boost\w*|\bboosted (?:decision )?trees\b|\brandom forests?\b|\bgbdt\b|\bgbm\b"),
-        ("mlp", r"\bmlps?\b|\bmulti-?layer perceptrons?\b|\bfeed-?forward (?:neural )?(?:network|net)s?\b|\bfully[- ]connected (?:network|net)s?\b|\bdense (?:neural )?network\b"),
-        ("cnn", r"\bcnns?\b|\bconv-?nets?\b|\bconvolutional(?: neural)?(?: network| net|s)?\b|\blenet\b|\bvgg\w*|\balexnet\b"),
-    ]
-]
+# Named families (the user's words win): the catalogue's aliases of each family plus the other
+# names people use for it. Aliases that are everyday words in other senses are left out
+# ("encoder" is also half of an encoder-decoder, "residual connections" are in every transformer).
+_AMBIGUOUS_ALIASES = frozenset({"encoder", "residual", "feed-forward", "unet", "seq2seq", "sequence-to-sequence"})
+_MORE_NAMES: dict[str, str] = {
+    "graphsage": r"\bgraph ?sage\b|\bsage ?conv\b|\bsage\b",
+    "gat": r"\bgats?\b|\bgraph attention\w*",
+    "gcn": r"\bgcns?\b|\bgraph convolution\w*",
+    "efficientnet": r"\befficient-?nets?\w*|\bmobilenet\w*|\bmnasnet\b|\bsqueezenet\b|\bshufflenet\b",
+    "convnext": r"\bconvnext\w*",
+    "resnet": r"\bres-?nets?\w*|\bresidual (?:network|net|cnn)s?\b|\bresnext\b|\bwide resnet\b",
+    "vit": r"\bvits?\b|\bvision transformers?\b|\bdeit\b|\bswin\b|\bvit-\w+",
+    "diffusion": r"\bdiffusion\b|\bddpm\b|\bddim\b|\bscore-based\b|\bdenoising diffusion\b",
+    "mamba": r"\bmamba\b|\bstate[- ]space(?: models?)?\b|\bssms?\b|\bs4\b|\bselective scan\b",
+    "t5": r"\bt5\b|\bflan-?t5\b|\bbart\b|\bmt5\b|\bencoder[- ]decoder\b|\bmarian\w*",
+    "gpt": r"\bgpt[\w.-]*|\bllama\w*|\bmistral\b|\bdecoder[- ]only\b|\bcausal (?:lm|language model|transformer)\b|"
+           r"\bllms?\b|\btransformer decoder\b|\bqwen\w*|\bphi-\d\b|\bgemma\b|\bfalcon\b|\bnanogpt\b",
+    "bert": r"\bbert\b|\broberta\b|\bdistil-?bert\b|\bdeberta\w*|\balbert\b|\belectra\b|\bminilm\w*|\bencoder-only\b|"
+            r"\bsentence[- ]transformers?\b|\bscibert\b|\bbiobert\b|\blegal-?bert\b|\bfinbert\b|\bmodernbert\b|\bbert-\w+",
+    "xgboost": r"\bxgboost\b|\blightgbm\b|\bcatboost\b|\bgradient[- ]boost\w*|\bboosted (?:decision )?trees\b|\brandom forests?\b|\bgbdt\b|\bgbm\b",
+    "mlp": r"\bmlps?\b|\bmulti-?layer perceptrons?\b|\bfeed-?forward (?:neural )?(?:network|net)s?\b|\bfully[- ]connected (?:network|net)s?\b|\bdense (?:neural )?network\b",
+    "cnn": r"\bcnns?\b|\bconv-?nets?\b|\bconvolutional(?: neural)?(?: network| net|s)?\b|\blenet\b|\bvgg\w*|\balexnet\b",
+}
+
+
+def _alias_pattern(alias: str) -> str:
+    words = [re.escape(w) for w in re.split(r"[- ]", alias.lower()) if w]
+    return r"\b" + r"[- ]?".join(words) + r"s?\b"
+
+
+def _family_cues() -> list[tuple[str, re.Pattern[str]]]:
+    from tensor_agent.catalogue import FAMILIES
+
+    cues = []
+    for name, spec in FAMILIES.items():
+        alts = [_alias_pattern(a) for a in (name, *spec.aliases) if a.lower() not in _AMBIGUOUS_ALIASES]
+        if name in _MORE_NAMES:
+            alts.append(_MORE_NAMES[name])
+        cues.append((name, re.compile("|".join(dict.fromkeys(alts)))))
+    return cues
+
+
+ARCH_CUES: list[tuple[str, re.Pattern[str]]] = _family_cues()
 
 # Named models we do not build, with the family we build instead.
 NEAREST_FAMILY = {

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import re
 
+from tensor_agent.catalogue import FAMILIES, PEERS, Signals, family_modality, select_family
+from tensor_agent.planner import fields
 from tensor_agent.planner import lexicon as lx
 from tensor_agent.planner.constraints import extract
 from tensor_agent.planner.normalize import MAX_CHARS, MENTION_RE, decode, other_mentions, repair, strip_mentions
+from tensor_agent.planner.scope import mask_quotes, negated, request_text
 from tensor_agent.schema import Plan, tools_for
 
-FAMILY_MODALITY = {
-    "xgboost": "tabular", "mlp": "tabular", "cnn": "image", "resnet": "image", "efficientnet": "image",
-    "convnext": "image", "vit": "image", "bert": "text", "t5": "text", "gpt": "text_generation",
-    "mamba": "sequence", "diffusion": "image_generation", "gcn": "graph", "gat": "graph", "graphsage": "graph",
-}
 # Verbs in a subordinate phrase ("how much data do I need *to train* ...") are not requests.
 _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\bafter|\bi'm|\bi am|\bwe're|\bwe are|"
                           r"\bam|\bis|\bare|\bof|\bin|\bby|\babout|\bthe|\bmy|\bwhich|\bthat|\bwe|\bi|\bthey|\byou|\bwas|\bwere|\bbeen|\bbe)\s+(?:\w+\s+)?$")
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
-_DOING_INTENTS = {"design", "implement", "train", "fine_tune"}
+_DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
+# "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
+_CONDITION = re.compile(r"\b(?:before|when|while|once|until|after|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$")
+# "deploy it on a phone" is compression for a device; "deploy it with Docker" is serving.
+_DEVICE_DEPLOY = re.compile(r"\s*(?:[\w-]+\s+){0,4}?(?:on|to|onto|for|in)\s+(?:a |an |the |our |my |their |users' )?(?:[\w-]+\s+)?"
+                            r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry|jetson|microcontrollers?|"
+                            r"mcu|embedded|browser|wasm|laptop|on-device|tablet|wearables?|iot|drones?)\b")
+_SERVING = re.compile(r"\b(?:docker|containers?|containeri[sz]\w*|torch-?serve|tf[- ]?serving|tensorflow serving|k-?serve|kubernetes|"
+                      r"k8s|kubeflow|helm|endpoint|rest|http|grpc|api|production|prod|cloud|servers?|cluster|fastapi|manifests?)\b")
 _NEW_REQUEST = re.compile(r"(?:\bthen|\band|\balso|;|\?|\bplease|\bcan you|\bcould you|\bwould you|\bnext|\bafterwards)\s*(?:\w+\s+){0,3}$")
+_CLASSIFY = re.compile(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*|\bdetect\w*|\bner\b|\bextract\w*|\brout(?:e|er|ers|ing)\b|\btag\w*|\bintents?\b|"
+                         r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*")
 _SENTENCE_END = re.compile(r"[.!?;\n]|\b(?:then|and then|also|after that|afterwards|next)\b")
 
 
@@ -40,13 +48,23 @@ def _window(text: str) -> tuple[str, list[str]]:
 
 
 def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
-    """Intent -> spans of all its cues, in message order."""
+    """Intent -> spans of all its (not negated) cues, in message order."""
     found: dict[str, list[tuple[int, int]]] = {}
     for intent, patterns in lx.INTENT_CUES.items():
-        spans = sorted({m.span() for p in patterns for m in p.finditer(low)})
+        spans = sorted({m.span() for p in patterns for m in p.finditer(low) if not negated(low, m.start())})
+        if intent == "deploy":
+            spans = [sp for sp in spans if not _device_deploy(low, sp)]
         if spans:
             found[intent] = spans
     return found
+
+
+def _device_deploy(low: str, span: tuple[int, int]) -> bool:
+    """A deploy word aimed at a device ("deploy it on a phone") when nothing says serving."""
+    word = low[span[0]:span[1]]
+    if not word.startswith(("deploy", "re-deploy", "redeploy")):
+        return False
+    return bool(_DEVICE_DEPLOY.match(low, span[1])) and not _SERVING.search(low)
 
 
 def _same_clause(low: str, a: int, b: int) -> bool:
@@ -60,6 +78,15 @@ def _new_request_at(low: str, start: int, after: int = 0) -> bool:
 
 def _order_intents(low: str) -> list[str]:
     spans = _intent_spans(low)
+    # A request inside a condition ("before we deploy it, ...") is not one when another request stands.
+    conditional = {i: [sp for sp in ss if _CONDITION.search(low[max(0, sp[0] - 40):sp[0]])] for i, ss in spans.items()}
+    if any(len(conditional[i]) < len(ss) for i, ss in spans.items()):
+        for intent in list(spans):
+            rest = [sp for sp in spans[intent] if sp not in conditional[intent]]
+            if rest:
+                spans[intent] = rest
+            elif len(spans) > 1:
+                del spans[intent]
     pos = {intent: s[0] for intent, s in spans.items()}
     # A doing-verb inside a question about data/evaluation/maths is not a request of its own.
     for doing in list(pos):
@@ -111,8 +138,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
         for p in patterns:
             for m in p.finditer(low):
                 hits.setdefault(modality, []).append(m.start())
-    classify = re.search(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*|\bdetect\w*|\bner\b|\bextract\w*|\brout(?:e|ing)\b|\btag\w*|"
-                         r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*", low)
+    classify = _CLASSIFY.search(low)
     named_set = {f for _, f in named}
     if "diffusion" in named_set:
         return "image_generation"
@@ -123,7 +149,9 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     if "text_generation" in hits:
         weak = all(re.match(r"llms?|gpt|language|causal|autoregressive|generative|assistant|conversational",
                             low[i:i + 14]) for i in hits["text_generation"])
-        if not (weak and classify):
+        routing = re.search(r"\brout(?:e|er|ers|ing)\b|\bintent (?:classif\w*|detection)\b|\bclassify (?:the )?(?:user )?(?:messages|queries|intents)\b", low)
+        chat = all(re.match(r"chat ?bots?|conversational|assistant", low[i:i + 14]) for i in hits["text_generation"])
+        if not ((weak and classify) or (chat and routing)):
             return "text_generation"
         hits.setdefault("text", []).extend(hits["text_generation"])
     if lx.SEQ2SEQ.search(low):
@@ -143,7 +171,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
         return max(rest, key=lambda k: (len(rest[k]), -min(rest[k])))
     for _, family in named:
         if family != "mlp":  # an MLP says nothing about the data
-            return FAMILY_MODALITY[family]
+            return "text" if lx.SEQ2SEQ.search(low) and family == "t5" else family_modality(family)
     return None
 
 
@@ -162,63 +190,50 @@ def _named_families(low: str) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-def _guide(modality: str | None, low: str, constraints: dict, seq2seq: bool) -> str | None:
-    if modality == "tabular":
-        wants_neural = re.search(r"\bneural (?:net|network)s?\b|\bdeep (?:learning|net|model)|\bembeddings?\b", low)
-        doubts = re.search(r"\b(?:need|even|without|instead of|vs\.?|versus|or|overkill|skip)\b[^.?!]{0,20}\bdeep (?:learning|net)", low)
-        return "mlp" if wants_neural and not doubts else "xgboost"
-    if modality == "image":
-        if lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu") or \
-                any(k in constraints for k in ("latency_ms", "size_mb", "max_params")):
-            return "efficientnet"
-        if re.search(r"\bvision transformers?\b|\bself-attention\b|\blarge[- ]scale\b|\bmillions? of\b|\bpre-?train\w*\b|\bfoundation\b", low):
-            return "vit"
-        return "convnext"
-    if modality == "text":
-        if seq2seq:
-            return "t5"
-        if re.search(r"\bgenerat\w*|\bchat ?bots?\b|\bchat assistants?\b|\bconversational\b", low):
-            return "gpt"
-        return "bert"
-    if modality == "text_generation":
-        return "gpt"
-    if modality == "sequence":
-        return "mamba"
-    if modality == "image_generation":
-        return "diffusion"
-    if modality == "graph":
-        if re.search(r"\binductive\b|\bunseen nodes\b|\bmillions? of (?:nodes|users)\b|\blarge(?:-scale)? graphs?\b|\bsampl\w* neighbo\w*|\bbillion\b|\bnew nodes\b|\buser-item\b|\brecommend\w*", low):
-            return "graphsage"
-        if re.search(r"\battention\b|\bheterophil\w*|\bimportance of neighbo\w*|\bweigh\w* neighbo\w*", low):
-            return "gat"
-        return "gcn"
-    return None
+def signals(low: str, constraints: dict, modality: str | None = None) -> Signals:
+    """What the message says that the selection guide cares about."""
+    wants_neural = re.search(r"\bneural (?:net|network)s?\b|\bdeep (?:learning|net|model)|\bembeddings?\b", low)
+    doubts = re.search(r"\b(?:need|even|without|instead of|vs\.?|versus|or|overkill|skip)\b[^.?!]{0,20}\bdeep (?:learning|net)", low)
+    shape = constraints.get("input_shape")
+    small = modality == "image" and isinstance(shape, list) and len(shape) >= 2 and max(shape[-2:]) < 32
+    return Signals(
+        neural=bool(wants_neural and not doubts),
+        efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu")
+                       or any(k in constraints for k in ("latency_ms", "size_mb", "max_params"))),
+        large_scale=bool(re.search(r"\bvision transformers?\b|\bself-attention\b|\blarge[- ]scale\b|\bmillions? of\b|"
+                                   r"\bpre-?train\w*\b|\bfoundation\b", low)) or "transformer" in constraints,
+        small_input=small,
+        seq2seq=bool(lx.SEQ2SEQ.search(low)),
+        generative=bool(re.search(r"\bgenerat\w*", low) or (re.search(r"\bchat ?bots?\b|\bchat assistants?\b|\bconversational\b", low)
+                                                             and not _CLASSIFY.search(low))),
+        inductive=bool(re.search(r"\binductive\b|\bunseen nodes\b|\bmillions? of (?:nodes|users)\b|\blarge(?:-scale)? graphs?\b|"
+                                 r"\bsampl\w* neighbo\w*|\bbillion\b|\bnew nodes\b|\buser-item\b|\brecommend\w*", low)),
+        attention=bool(re.search(r"\battention\b|\bheterophil\w*|\bimportance of neighbo\w*|\bweigh\w* neighbo\w*", low)),
+    )
+
+
+def _guide(modality: str | None, low: str, constraints: dict) -> str | None:
+    return select_family(modality, signals(low, constraints, modality))
 
 
 def _architecture(modality: str | None, named: list[tuple[int, str]], low: str, constraints: dict) -> tuple[str | None, list[str]]:
     warnings: list[str] = []
-    seq2seq = bool(lx.SEQ2SEQ.search(low))
     if named:
-        family = named[0][1]
-        # A generic "transformer for sequence-to-sequence" is t5, whatever else was named after it.
-        return family, warnings
-    if re.search(r"\btransformers?\b", low):
-        if seq2seq:
-            return "t5", warnings
-        by_modality = {"image": "vit", "text": "bert", "text_generation": "gpt"}
-        if modality in by_modality:
-            return by_modality[modality], warnings
+        return named[0][1], warnings
+    if re.search(r"\btransformers?\b", low) and modality in ("image", "text", "text_generation"):
+        # A transformer for images is the guide's large-scale choice (ViT); for text the guide's own.
+        return _guide(modality, low, {**constraints, "transformer": True} if modality == "image" else constraints), warnings
     m = lx.NEAREST_RE.search(low)
     if m:
         key = m.group(1).rstrip("s")
         key = {"u-net": "unet"}.get(key, key)
         for k, fam in lx.NEAREST_FAMILY.items():
             if key.startswith(k):
-                if modality is None or FAMILY_MODALITY.get(fam) == modality or modality in ("sequence",):
-                    guide = _guide(modality, low, constraints, seq2seq)
+                if modality is None or family_modality(fam) == modality or modality in ("sequence",):
+                    guide = _guide(modality, low, constraints)
                     warnings.append(f"'{m.group(1)}' is not a family I build; the nearest is '{guide or fam}'.")
                     return guide or fam, warnings
-    return _guide(modality, low, constraints, seq2seq), warnings
+    return _guide(modality, low, constraints), warnings
 
 
 def _task(modality: str | None, low: str, seq2seq: bool) -> str | None:
@@ -253,7 +268,7 @@ def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[s
     if "evaluate" in intents or lx.ECLIPSE_CUES.search(low):
         peers.add("ECLIPSE")
     for name, at in other_mentions(text):  # "ask @PRISM to ..." delegates explicitly
-        if name in ("AXIOM", "VELOCITY", "PRISM", "ECLIPSE") and lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()):
+        if name in PEERS and lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()):
             peers.add(name)
     return sorted(peers)
 
@@ -261,12 +276,34 @@ def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[s
 def _clarify(intents: list[str], modality: str | None, architecture: str | None, constraints: dict, low: str) -> str | None:
     if not intents:
         return ("What would you like me to do? I can design or implement an architecture, train or fine-tune "
-                "it, compress it for a device, estimate how much data you need, suggest an evaluation "
-                "strategy, explain the maths, or recall what worked before. Tell me the task and the data.")
+                "it, tune its hyperparameters, compress it for a device, deploy it (Docker, TorchServe, KServe, "
+                "Kubeflow), track and register it (MLflow, W&B), estimate how much data you need, suggest an "
+                "evaluation strategy, explain the maths, or recall what worked before. Tell me the task and the data.")
     needs_data = {"design", "implement", "train", "fine_tune", "estimate_data"} & set(intents)
     if needs_data and modality is None and architecture is None and "dataset" not in constraints:
         return "What kind of data is this for (images, text, tables, time series, graphs) and what should the model predict?"
     return None
+
+
+def _lowered(text: str) -> tuple[str, str]:
+    """The text with mentions blanked (same offsets) and its repaired lower-case form."""
+    clean = strip_mentions(MENTION_RE.sub(lambda m: " " * len(m.group(0)), text))
+    return clean, repair(clean)
+
+
+def _typed_fields(req: str, intents: list[str], architecture: str | None, cons: list) -> dict:
+    """techniques, register_name, trackers, framework, deploy_targets, tune, variant, pretrained."""
+    low = req.lower()
+    techniques, tech_cons = fields.techniques(req, low)
+    spec = FAMILIES.get(architecture or "")
+    return dict(
+        techniques=techniques, technique_constraints=tech_cons,
+        register_name=fields.register_name(req) if "track" in intents or "deploy" in intents or "train" in intents
+        or "fine_tune" in intents or "tune" in intents else None,
+        trackers=fields.trackers(low), framework=fields.framework(low), deploy_targets=fields.deploy_targets(low),
+        tune=fields.tune_spec(low, cons) if "tune" in intents else None,
+        variant=fields.variant(low), pretrained=fields.pretrained(low, intents, spec.pretrained if spec else None),
+    )
 
 
 def rules_plan(message: str | bytes | None) -> Plan:
@@ -278,8 +315,15 @@ def rules_plan(message: str | bytes | None) -> Plan:
         return Plan(addressed=False, text=text[:MAX_CHARS], warnings=warnings, backend="rules")
     text, more = _window(text)
     warnings += more
-    clean = strip_mentions(MENTION_RE.sub(lambda m: " " * len(m.group(0)), text))
-    low = repair(clean)
+    # What is asked of @TENSOR: quoted lines, code blocks and other agents' sentences blanked out.
+    req, masked = request_text(text)
+    quoted_only = mask_quotes(text)
+    clean, low = _lowered(req)
+    full_clean, full_low = _lowered(text) if masked else (clean, low)
+    intents = _order_intents(low)
+    if not intents and masked:  # the quote or the other agent's sentence is the request ("> ...?  @TENSOR thoughts?")
+        clean, low = full_clean, full_low
+        intents = _order_intents(low)
 
     constraints_list, cwarn = extract(clean)
     warnings += cwarn
@@ -287,10 +331,14 @@ def rules_plan(message: str | bytes | None) -> Plan:
     for c in constraints_list:
         constraints.setdefault(c.name, c.value)
 
-    intents = _order_intents(low)
     named = _named_families(low)
     modality = _modality(low, named)
-    architecture, awarn = _architecture(modality, named, low, constraints)
+    if modality is None and not named and low is not full_low:
+        named = _named_families(full_low)
+        modality = _modality(full_low, named)
+        architecture, awarn = _architecture(modality, named, full_low, constraints)
+    else:
+        architecture, awarn = _architecture(modality, named, low, constraints)
     warnings += awarn
     if not intents and (modality or architecture or named):
         intents = [lx.FALLBACK_INTENT]
@@ -299,18 +347,22 @@ def rules_plan(message: str | bytes | None) -> Plan:
         if not any(p.search(name.lower()) for _, p in lx.ARCH_CUES) and name.lower() not in ("tensor",):
             warnings.append(f"Unknown model '{name}': I do not know it, so I used "
                             f"{'the selection guide (' + architecture + ')' if architecture else 'no family'} instead.")
+    typed = _typed_fields(clean, intents, architecture, constraints_list)
+    constraints_list = sorted([*constraints_list, *typed.pop("technique_constraints")], key=lambda c: c.span)
     seq2seq = bool(lx.SEQ2SEQ.search(low))
+    _, peer_low = _lowered(quoted_only)
     return Plan(
         addressed=True,
         intents=intents,
         modality=modality,
         architecture=architecture,
         tools=tools_for(intents),
-        peers=_peers(intents, low, text, constraints),
+        peers=_peers(intents, peer_low, text, constraints),
         constraints=constraints_list,
         task=_task(modality, low, seq2seq) if intents else None,
         clarification=_clarify(intents, modality, architecture, constraints, low),
         warnings=warnings,
         backend="rules",
         text=text,
+        **typed,
     )

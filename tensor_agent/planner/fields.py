@@ -1,0 +1,180 @@
+"""The plan's typed fields read from the words: techniques (in message order), registration name,
+trackers, framework, deploy targets, the hyperparameter search, a named variant and pretrained.
+
+Everything is read from the request text (quotes, code and other agents' sentences blanked, same
+offsets as the message); a negated mention ("not W&B", "don't quantize") does not count.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from tensor_agent.planner.scope import negated
+from tensor_agent.schema import Constraint, TuneSpec
+
+# Techniques in the order the tools list them; `_first_of` keeps the message order.
+_TECHNIQUES: list[tuple[str, str]] = [
+    ("lora", r"\b(?:q?lora|low-rank adaptation)\b"),
+    ("adapter", r"\badapters?\b(?! layers? of)"),
+    ("feature_extraction", r"\bfeature[- ]extract\w*|\bfrozen (?:\w+ )?(?:backbone|encoder|base|features)\b|"
+                           r"\bfreez\w+ (?:the |its |all )?(?:\w+ )?(?:backbone|encoder|base|layers|weights)\b|\blinear prob\w*"),
+    ("full_fine_tune", r"\bfull(?:y)?[- ]fine-? ?tun\w*|\b(?:fine-?tune|unfreeze|train) (?:all|every) (?:the )?layers\b|\bend-to-end fine-?tun\w*"),
+    ("qat", r"\bquantization[- ]aware\b|\bqat\b"),
+    ("onnx_int8", r"\bonnx(?: ?runtime)?[- ](?:dynamic |static )?(?:int ?8|quantiz\w*)|\bint ?8 (?:with |via |in |using |through )?onnx\b|"
+                  r"\bquantiz\w* (?:[\w-]+ ){0,3}(?:with|using|via|in|through) onnx(?: ?runtime)?\b"),
+    ("static_int8", r"\bstatic (?:int ?8 )?quantiz\w*|\bpost-training static\b|\bstatic int ?8\b"),
+    ("dynamic_int8", r"\bdynamic (?:int ?8 )?quantiz\w*|\bdynamic int ?8\b"),
+    ("int8", r"\bint ?8\b|\b8[- ]?bit\b|\bquantiz\w*|\bquantis\w*"),
+    ("structured_pruning", r"(?<!un)structured pruning\b|\bchannel pruning\b|\bprun\w+ (?:\w+ )?(?:channels|filters|heads)\b"),
+    ("lottery_ticket", r"\blottery[- ]tickets?\b"),
+    ("pruning", r"\bprun(?:e|ed|es|ing)\b|\bsparsif\w*|\bmagnitude pruning\b"),
+    ("distillation", r"\bdistill(?:s|ed|ing|ation)?\b(?!-?bert|-?gpt|-?roberta)|\bteacher[- ]student\b"),
+    ("onnx", r"\bonnx\b"),
+    ("torchscript", r"\btorchscript\b|\btorch\.jit\b|\btorch\.export\b"),
+    ("torchserve", r"\btorch-?serve\b|\.mar\b|\bmodel archive\b"),
+]
+# A more specific technique read at the same words hides the generic one.
+_HIDES = {"onnx_int8": ("int8", "onnx"), "qat": ("int8",), "static_int8": ("int8",), "dynamic_int8": ("int8",),
+          "structured_pruning": ("pruning",), "lottery_ticket": ("pruning",)}
+
+_TRACKERS = [("mlflow", r"\bmlflow\b"), ("wandb", r"\bw ?& ?b\b|\bwandb\b|\bweights (?:&|and) biases\b"),
+             ("neptune", r"\bneptune(?:\.ai)?\b")]
+_FRAMEWORKS = [("keras", r"\bkeras\b|\btensorflow\b(?! (?:serving|lite|\.js))|\btf\.keras\b|\btf2\b"),
+               ("flax", r"\bflax\b|\bjax\b"),
+               ("sklearn", r"\bscikit[- ]learn\b|\bsklearn\b"),
+               ("pytorch", r"\bpy-?torch\b|\btorch\b(?![.-]?(?:serve|script|vision|pruning|\.jit|\.export))|\blightning\b")]
+_DEPLOY = [("docker", r"\bdocker\w*|\bcontaineri[sz]\w*|\bcontainers?\b"),
+           ("torchserve", r"\btorch-?serve\b"),
+           ("tfserving", r"\btf[- ]?serving\b|\btensorflow serving\b"),
+           ("kserve", r"\bk-?serve\b|\bkfserving\b|\binferenceservice\b"),
+           ("kubernetes", r"\bkubernetes\b|\bk8s\b|\bkubectl\b|\bhelm\b"),
+           ("kubeflow", r"\bkubeflow\b|\bkfp\b")]
+# Hyperparameters a search can be limited to, as option keys (contract.OPTIONS).
+_PARAMS = [("lr", r"\blearning[- ]rates?\b|\blrs?\b"), ("dropout", r"\bdropout\b"),
+           ("weight_decay", r"\bweight[- ]decay\b|\bl2\b|\bwd\b"), ("l1", r"\bl1\b"),
+           ("batch_size", r"\bbatch[- ]?sizes?\b"), ("optimizer", r"\boptimi[sz]ers?\b"),
+           ("momentum", r"\bmomentum\b"), ("epochs", r"\bepochs\b|\bnumber of epochs\b"),
+           ("warmup_epochs", r"\bwarm[- ]?up\b"), ("schedule", r"\b(?:lr |learning[- ]rate )?schedul\w*\b"),
+           ("grad_clip", r"\bgrad(?:ient)? clip\w*\b"), ("label_smoothing", r"\blabel smoothing\b"),
+           ("lora_r", r"\blora rank\b|\brank\b"), ("num_layers", r"\b(?:number of |num )?layers\b|\bdepth\b"),
+           ("hidden", r"\bhidden (?:size|units|dim\w*)\b|\bwidth\b")]
+_TUNE_CLAUSE = re.compile(r"(?<!fine-)(?<!fine )\b(?:tun(?:e|ing)|search(?:ing)? over|sweep(?:ing)? over|sweep|"
+                          r"optimi[sz]e|optimi[sz]ing|search for the best|find the best)\b([^.;!?\n]{0,120})")
+_REGISTER = re.compile(r"\bregist(?:er|ering)\b[^.;!?\n]{0,80}?\b(?:as|under(?: the name)?|named|called|with the name|name)\s+"
+                       r"[\"'`]?([A-Za-z0-9][A-Za-z0-9_.-]{0,99})", re.IGNORECASE)
+_REGISTER_STOP = {"a", "an", "the", "my", "our", "new", "version", "model", "production", "staging", "champion",
+                  "well", "soon", "usual", "before", "such", "it", "this", "that", "is", "in", "mlflow", "v", "latest"}
+_VARIANT = re.compile(r"\b(resnet|vit|bert|gpt|t5|mamba|unet|minilm|efficientnet|convnext|mobilenet|mlp|xgboost|gcn|gat|graphsage)"
+                      r"[-_ ]?(\d{1,3}[a-z]?|micro|mini|tiny|small|base|medium|large|xlarge|narrow|l6|130m|mobile-[sm])\b")
+
+
+def _spans(low: str, pattern: str) -> list[re.Match[str]]:
+    return [m for m in re.finditer(pattern, low) if not negated(low, m.start())]
+
+
+def techniques(text: str, low: str) -> tuple[list[str], list[Constraint]]:
+    """Techniques in message order, and one `technique` constraint per technique (with its span)."""
+    hits: list[tuple[int, int, str]] = []
+    for name, pat in _TECHNIQUES:
+        for m in _spans(low, pat):
+            hits.append((m.start(), m.end(), name))
+    hidden: set[int] = set()
+    for i, (s, e, name) in enumerate(hits):
+        for j, (s2, e2, other) in enumerate(hits):
+            if other in _HIDES.get(name, ()) and s2 < e and s < e2:
+                hidden.add(j)
+    first: dict[str, tuple[int, int]] = {}
+    for i, (s, e, name) in enumerate(hits):
+        if i not in hidden and (name not in first or s < first[name][0]):
+            first[name] = (s, e)
+    if {"int8", "onnx_int8"} <= set(first):
+        del first["int8"]  # "quantize it ... with ONNX Runtime INT8": one technique
+    order = sorted(first, key=lambda n: first[n])
+    cons = [Constraint(name="technique", value=n, span=first[n], text=text[first[n][0]:first[n][1]]) for n in order]
+    return order, cons
+
+
+def _ordered(low: str, table: list[tuple[str, str]]) -> list[str]:
+    pos: dict[str, int] = {}
+    for name, pat in table:
+        ms = _spans(low, pat)
+        if ms:
+            pos[name] = ms[0].start()
+    return sorted(pos, key=pos.get)
+
+
+def trackers(low: str) -> list[str]:
+    return _ordered(low, _TRACKERS)
+
+
+def deploy_targets(low: str) -> list[str]:
+    return _ordered(low, _DEPLOY)
+
+
+def framework(low: str) -> Optional[str]:
+    """The framework the code should be in: the one after "in/with/using/to", else the first named."""
+    named = _ordered(low, _FRAMEWORKS)
+    if len(named) <= 1:
+        return named[0] if named else None
+    for name, pat in _FRAMEWORKS:
+        for m in _spans(low, pat):
+            if re.search(r"\b(?:in|with|using|to|into|for|use)\s+(?:plain |pure |native )?$", low[max(0, m.start() - 16):m.start()]):
+                return name
+    return named[0]
+
+
+def register_name(text: str) -> Optional[str]:
+    for m in _REGISTER.finditer(text):
+        name = m.group(1).rstrip(".-_")
+        if name.lower() not in _REGISTER_STOP and not negated(text.lower(), m.start()) and len(name) >= 2:
+            return name
+    return None
+
+
+def tune_spec(low: str, constraints: list[Constraint]) -> TuneSpec:
+    """Trials, time budget and the hyperparameters a search is limited to."""
+    trials = None
+    m = re.search(r"\b(\d+)\s*(?:[\w-]+\s+)?(?:trials|configurations|configs|candidates|tries)\b|\b(?:n_)?trials\s*(?:=|:|of)\s*(\d+)", low)
+    if m:
+        trials = int(m.group(1) or m.group(2))
+    budget = next((c.value for c in constraints if c.name == "time_budget_s"), None)
+    params: list[str] = []
+    for clause in _TUNE_CLAUSE.finditer(low):
+        body = clause.group(1)
+        body = re.split(r"\b(?:keep(?:ing)?|with|at|using|fix(?:ed|ing)?|for \d)\b", body)[0]
+        pos: dict[str, int] = {}
+        for name, pat in _PARAMS:
+            hit = re.search(pat, body)
+            if hit and not re.match(r"\s*(?:of|=|:)?\s*\d", body[hit.end():]):
+                pos[name] = hit.start()
+        if pos:
+            params = sorted(pos, key=pos.get)
+            break
+    return TuneSpec(trials=trials if trials and 1 <= trials <= 10_000 else None,
+                    time_budget_s=budget, params=params)
+
+
+def variant(low: str) -> Optional[str]:
+    m = _VARIANT.search(low)
+    if not m:
+        return None
+    fam, size = m.group(1), m.group(2)
+    return f"{fam}{size}" if size[0].isdigit() and fam in ("resnet", "gpt") else f"{fam}-{size}"
+
+
+_PRETRAINED = re.compile(r"\bpre-?trained\b|\bimagenet(?:[- ]pre-?trained)? weights\b|\bpretrained weights\b|"
+                         r"\bfrom (?:a |the )?(?:pre-?trained )?checkpoint\b|\btransfer[- ]learning\b")
+_SCRATCH = re.compile(r"\bfrom scratch\b|\brandom(?:ly)? init\w*|\bno pre-?trained\b|\bwithout pre-?train\w*|"
+                      r"\bnot pre-?trained\b|\bfrom random weights\b")
+
+
+def pretrained(low: str, intents: list[str], family_pretrained: Optional[bool]) -> Optional[bool]:
+    """False for "from scratch", True for pretrained / fine-tune wording, None when not said."""
+    if _SCRATCH.search(low):
+        return False
+    if any(not negated(low, m.start()) for m in _PRETRAINED.finditer(low)):
+        return True
+    if "fine_tune" in intents and family_pretrained is not False:
+        return True
+    return None
