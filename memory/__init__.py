@@ -8,13 +8,13 @@
     mem.recommend("tabular", "classification", "xgboost", ["mlp"])  # Recommendation
     mem.recall(plan); mem.search("cnn for digits")
 
-Importing this package is cheap: chromadb and sentence-transformers load on first use.
+Importing this package is cheap: chromadb and the embedding model (plain transformers) load on first use.
 """
 
 from __future__ import annotations
 
 from .core import Memory, open_memory
-from .fitness import GUIDE, FamilyFitness, Recommendation
+from .fitness import FamilyFitness, Recommendation
 from .records import DesignRecord, OutcomeRecord
 
-__all__ = ["open_memory", "Memory", "FamilyFitness", "Recommendation", "DesignRecord", "OutcomeRecord", "GUIDE"]
+__all__ = ["open_memory", "Memory", "FamilyFitness", "Recommendation", "DesignRecord", "OutcomeRecord"]

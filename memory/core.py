@@ -9,7 +9,7 @@ from typing import Any, Iterable, Optional, Union
 
 from tensor_agent.errors import InputError
 
-from .fitness import GUIDE, FamilyFitness, Recommendation, compute_fitness, recommend_from
+from .fitness import FamilyFitness, Recommendation, compute_fitness, recommend_from
 from .records import DesignRecord, OutcomeRecord, dedupe, design_from, outcome_from, record_from_metadata
 from .store import Store
 
@@ -89,8 +89,14 @@ class Memory:
         stage = body.get("stage") or ("compress" if _looks_like_compression(body) else "train")
         return self.write([outcome_from(body, design_id=design_id or "", stage=stage, defaults=defaults)])[0]
 
-    def remember_turn(self, plan: Any, results: dict, errors: Optional[dict] = None) -> list[str]:
+    def remember_turn(self, plan: Any, results: dict, errors: Optional[dict] = None,
+                      codes: Optional[dict] = None) -> list[str]:
         """Store what one graph turn produced: its design and its training/compression outcomes.
+
+        Each outcome is stored under the family, variant, modality and dataset the tool reports it
+        ran (a misrouted request is never filed under the family the plan named; that one is kept as
+        `requested_family`). A failed tool without a report is recorded with its exit code and never
+        counts toward the family's fitness.
 
         Args:
             plan: The turn's `Plan`.
@@ -98,38 +104,30 @@ class Memory:
                 an output with an `error` key is stored as a failed outcome.
             errors: Tool name -> error message (`Result.errors`): a failed `train_model` /
                 `compress_model` is stored as a failed outcome of the turn's design.
+            codes: Tool name -> exit code of that failure (`Result.codes` / state["codes"]).
         """
         plan = _plan_obj(plan)
-        results = dict(results or {})
+        results, errors, codes = dict(results or {}), dict(errors or {}), dict(codes or {})
         for tool in ("train_model", "compress_model"):
-            if (errors or {}).get(tool) and not results.get(tool):
-                results[tool] = {"error": str(errors[tool]), "success": False}
+            if errors.get(tool) and not results.get(tool):
+                results[tool] = {"error": str(errors[tool]), "success": False, "exit_code": codes.get(tool)}
         records: list[Record] = []
         design = _as_dict(results.get("design_architecture"))
-        design_rec = None
-        if design and not design.get("error"):
-            design_rec = design_from(plan, design)
-            records.append(design_rec)
-        defaults = {"modality": getattr(plan, "modality", None), "task": getattr(plan, "task", None),
-                    "family": getattr(plan, "architecture", None), "plan_text": getattr(plan, "text", "")}
-        if plan is not None and hasattr(plan, "constraint"):
-            defaults["dataset"] = plan.constraint("dataset")
+        design_rec = design_from(plan, design) if design and not design.get("error") else None
         if design_rec is not None:
-            defaults.update({"modality": design_rec.modality, "task": design_rec.task,
-                             "family": design_rec.family, "variant": design_rec.variant,
-                             "dataset": design_rec.dataset or defaults.get("dataset")})
+            records.append(design_rec)
+        defaults = _turn_defaults(plan, design_rec)
+        design_id = design_rec.id if design_rec else ""
         train = _as_dict(results.get("train_model"))
         if train:
-            rec = outcome_from(train, design_id=design_rec.id if design_rec else "", stage="train",
-                               defaults=defaults)
-            if design_rec is not None and rec.family != design_rec.family and not train.get("family"):
-                rec.family = design_rec.family
+            rec = outcome_from(train, design_id=design_id, stage="train", defaults=defaults)
             records.append(rec)
-            defaults.update({"family": rec.family, "variant": rec.variant, "dataset": rec.dataset})
+            if rec.counted:  # what ran is what a compression of this turn acted on
+                defaults.update({"family": rec.family, "variant": rec.variant, "dataset": rec.dataset,
+                                 "modality": rec.modality, "task": rec.task})
         compress = _as_dict(results.get("compress_model"))
         if compress:
-            records.append(outcome_from(compress, design_id=design_rec.id if design_rec else "",
-                                        stage="compress", defaults=defaults))
+            records.append(outcome_from(compress, design_id=design_id, stage="compress", defaults=defaults))
         return dedupe(self.write(records))
 
     def forget(self, record_id: str) -> bool:
@@ -331,6 +329,21 @@ def _plan_obj(plan: Any) -> Any:
     return plan
 
 
+def _turn_defaults(plan: Any, design_rec: Optional[DesignRecord]) -> dict:
+    """What an outcome of this turn falls back on when its tool result does not say: the design that
+    ran, else the plan (the tool result itself always wins, see `outcome_from`)."""
+    requested = getattr(plan, "architecture", None) or ""
+    out = {"modality": getattr(plan, "modality", None), "task": getattr(plan, "task", None),
+           "family": requested or None, "plan_text": getattr(plan, "text", "") or "", "requested_family": requested}
+    data = getattr(plan, "data", None)
+    out["dataset"] = (getattr(data, "ref", None) if data is not None else None) or (
+        plan.constraint("dataset") if plan is not None and hasattr(plan, "constraint") else None)
+    if design_rec is not None:
+        out.update({"modality": design_rec.modality, "task": design_rec.task, "family": design_rec.family,
+                    "variant": design_rec.variant, "dataset": design_rec.dataset or out.get("dataset")})
+    return out
+
+
 def _looks_like_compression(body: dict) -> bool:
     return any(k in body for k in ("compression_ratio", "size_ratio", "technique", "techniques", "speedup",
                                    "size_mb_before", "size_mb_after"))
@@ -354,4 +367,4 @@ def open_memory(settings: Any) -> Memory:
     return Memory(Store.open(settings))
 
 
-__all__ = ["Memory", "open_memory", "GUIDE"]
+__all__ = ["Memory", "open_memory"]

@@ -14,6 +14,12 @@ Per family (or family + variant) the score is
   `PRIOR_STRENGTH` pseudo-runs; the noise is the pooled within-family spread of quality over
   successful runs, shrunk towards `PRIOR_SIGMA` while there are few replicates (at least
   `MIN_SIGMA`), so the uncertainty shrinks like sigma / sqrt(PRIOR_STRENGTH + n).
+* Only trainings that ran count (`counted`): input, validation and set-up errors (exit codes 2/3, or
+  any error before a training report exists) are recorded and listed as `excluded`, never as the
+  family's failure. A result within noise of chance (the majority-class baseline, else 1/classes;
+  see `records.chance_margin`) is flagged and counts as `CHANCE_WEIGHT` of a run of quality 0, and it
+  never sets the per-dataset best.
+* Every figure is traced: `outcome_ids`, `excluded` and `trace` (id, value, quality, weight, why).
 * A failed run counts against its family as a run of quality `FAILURE_QUALITY`. The success rate is
   also reported as a Beta posterior, Beta(SUCCESS_PRIOR + successes, FAILURE_PRIOR + failures).
 * `cost_c` for latency, size and training time is log2(cost / cheapest on that dataset) / 4
@@ -31,18 +37,15 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Optional
 
-from .records import higher_is_better
+from tensor_agent.catalogue import guide_families
 
-#: The selection guide of the TENSOR card: first family of each modality is the default.
-GUIDE: dict[str, tuple[str, ...]] = {
-    "tabular": ("xgboost", "mlp"),
-    "image": ("efficientnet", "vit", "convnext", "resnet", "cnn"),
-    "text": ("bert", "gpt", "t5"),
-    "sequence": ("mamba", "gpt"),
-    "text_generation": ("gpt", "t5"),
-    "image_generation": ("diffusion",),
-    "graph": ("gcn", "gat", "graphsage"),
-}
+from .records import higher_is_better, is_at_chance
+
+#: What a tool's exit code means (recorded outcomes with these codes never count against a family).
+EXIT_MEANING = {2: "bad input or validation error", 3: "cannot be met / set-up error", 4: "back-end unavailable",
+                1: "internal error"}
+
+CHANCE_WEIGHT = 0.5       # a result within noise of chance counts as half a run, of quality 0
 PRIOR_DEFAULT = 0.95      # prior mean quality of the guide's first choice
 PRIOR_GUIDE = 0.92        # other families the guide lists for the modality
 PRIOR_OTHER = 0.90        # families the guide does not list
@@ -80,6 +83,17 @@ class FamilyFitness:
     datasets: list[str] = field(default_factory=list, metadata={"description": "Datasets of the evidence."})
     raw_mean: Optional[float] = field(default=None, metadata={"description": "Mean raw metric value."})
     metric: str = field(default="", metadata={"description": "Most common metric name."})
+    at_chance: int = field(default=0, metadata={"description": "Counted runs within noise of chance (flagged)."})
+    outcome_ids: list[str] = field(default_factory=list, metadata={"description": "Ids of the counted outcomes."})
+    excluded: list[dict] = field(default_factory=list, metadata={"description": "Recorded but not counted: "
+                                                                               "{id, why} (input/set-up errors)."})
+    trace: list[dict] = field(default_factory=list, metadata={"description": "Per outcome: id, value, quality, "
+                                                                            "weight, counted, why."})
+
+    @property
+    def real(self) -> int:
+        """Completed runs above chance."""
+        return self.successes
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -102,7 +116,7 @@ class Recommendation:
 
 def prior_for(family: str, modality: Optional[str]) -> float:
     """Prior mean quality of `family` for `modality` from the selection guide."""
-    guide = GUIDE.get(modality or "", ())
+    guide = guide_families(modality)
     if guide and family == guide[0]:
         return PRIOR_DEFAULT
     if family in guide:
@@ -138,9 +152,119 @@ def _quality(value: float, best: float, metric: str) -> float:
     return min(1.0, max(0.0, q))
 
 
+def _counts(o: dict) -> bool:
+    """Whether an outcome counts toward its family: a training that ran. Records written before
+    `counted` existed count unless they carry an input/set-up exit code."""
+    if "counted" in o:
+        return bool(o["counted"])
+    return o.get("exit_code") in (None, 1)
+
+
+def _is_real(o: dict) -> bool:
+    """A counted, successful result above chance."""
+    return _counts(o) and bool(o.get("success", True)) and o.get("value") is not None and not _at_chance(o)
+
+
+def _at_chance(o: dict) -> bool:
+    if o.get("at_chance"):
+        return True
+    return is_at_chance(_f(o.get("value")), _f(o.get("chance")), o.get("n_test"), o.get("metric") or "")
+
+
+def _f(v) -> Optional[float]:
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _normalisers(rows: list[dict], weights: dict) -> tuple[dict, dict]:
+    """Best metric per (dataset, metric) over real results (chance-level runs never set the bar), and
+    the cheapest cost per (dataset, cost) over successful counted runs."""
+    best: dict[tuple[str, str], float] = {}
+    cheapest: dict[tuple[str, str], float] = {}
+    for o in rows:
+        if not _counts(o) or not o.get("success", True) or o.get("value") is None:
+            continue
+        ds, metric, value = o.get("dataset") or "?", o.get("metric") or "", float(o["value"])
+        key = (ds, metric)
+        if _is_real(o) and (key not in best or (value > best[key] if higher_is_better(metric) else value < best[key])):
+            best[key] = value
+        for cost in weights:
+            c = o.get(cost)
+            if c is not None and c > 0:
+                cheapest[(ds, cost)] = min(cheapest.get((ds, cost), math.inf), float(c))
+    return best, cheapest
+
+
+def _trace(o: dict, best: dict) -> dict:
+    """How one outcome enters its family's fitness: quality, weight and why."""
+    row = {"id": o.get("id", "?"), "value": o.get("value"), "metric": o.get("metric") or "",
+           "dataset": o.get("dataset") or "?", "mlflow_run_id": o.get("mlflow_run_id") or ""}
+    if not _counts(o):
+        code = o.get("exit_code")
+        row.update(counted=False, weight=0.0, quality=None,
+                   why=(f"not counted: exit code {code} ({EXIT_MEANING.get(code, 'error')})" if code
+                        else "not counted: no training ran") + f" - {(o.get('reason') or '')[:80]}")
+        return row
+    if not o.get("success", True) or o.get("value") is None:
+        row.update(counted=True, weight=1.0, quality=FAILURE_QUALITY, why="failed training: " + (o.get("reason") or "?")[:80])
+        return row
+    key = (o.get("dataset") or "?", o.get("metric") or "")
+    if _at_chance(o):
+        chance = _f(o.get("chance"))
+        row.update(counted=True, weight=CHANCE_WEIGHT, quality=0.0, at_chance=True,
+                   why=f"at chance: {o.get('metric')} {float(o['value']):.3g} vs chance "
+                       + (f"{chance:.3g}" if chance is not None else "?") + " (no learning shown; down-weighted)")
+        return row
+    q = _quality(float(o["value"]), best.get(key, float(o["value"])), o.get("metric") or "")
+    row.update(counted=True, weight=1.0, quality=round(q, 6), why="completed training")
+    return row
+
+
+def _cost_terms(ok_items: list[dict], weights: dict, limits: dict, cheapest: dict) -> tuple[dict, float]:
+    costs: dict[str, float] = {}
+    penalty = 0.0
+    for cost, w in weights.items():
+        rel, over = [], []
+        for o in ok_items:
+            c = o.get(cost)
+            base = cheapest.get((o.get("dataset") or "?", cost))
+            if c is None or not base:
+                continue
+            rel.append(min(1.0, max(0.0, math.log2(max(float(c), 1e-12) / base) / 4.0)))
+            if cost in limits:
+                over.append(1.0 if float(c) > limits[cost] else 0.0)
+        if rel:
+            costs[cost] = sum(rel) / len(rel)
+            penalty += w * costs[cost]
+        if over:
+            costs[cost + "_over_limit"] = sum(over) / len(over)
+            penalty += LIMIT_PENALTY * costs[cost + "_over_limit"]
+    return costs, penalty
+
+
+def _pooled_sigma(traces: dict) -> float:
+    """Pooled within-family spread of the quality of real results, shrunk towards PRIOR_SIGMA."""
+    ss, dof = 0.0, 0
+    for rows in traces.values():
+        qs = [r["quality"] for r in rows if r.get("counted") and r["weight"] == 1.0 and r["quality"] is not None
+              and not r["why"].startswith("failed")]
+        if len(qs) > 1:
+            m = sum(qs) / len(qs)
+            ss += sum((q - m) ** 2 for q in qs)
+            dof += len(qs) - 1
+    sigma2 = (PRIOR_SIGMA_DOF * PRIOR_SIGMA ** 2 + ss) / (PRIOR_SIGMA_DOF + dof)
+    return min(MAX_SIGMA, max(MIN_SIGMA, math.sqrt(sigma2)))
+
+
 def compute_fitness(outcomes: Iterable[dict], *, modality: Optional[str], constraints: Optional[dict] = None,
                     by_variant: bool = True, families: Iterable[str] = ()) -> list[FamilyFitness]:
     """Fitness per family (and variant) from outcome records of one modality/task, best first.
+
+    Only trainings that ran count (`counted`); input, validation and set-up errors are listed in
+    `excluded` but change nothing. Results within noise of chance count with weight `CHANCE_WEIGHT`
+    and quality 0 (they show no learning). Every figure is traced to its outcome ids (`trace`).
 
     Args:
         outcomes: Outcome record dicts (`OutcomeRecord` fields plus `id`).
@@ -151,21 +275,7 @@ def compute_fitness(outcomes: Iterable[dict], *, modality: Optional[str], constr
     """
     rows = [o for o in outcomes if (o.get("stage") or "train") == "train"]
     weights, limits = _cost_weights(constraints)
-
-    # per-dataset normalisers: best metric value and cheapest cost among successful runs
-    best: dict[tuple[str, str], float] = {}
-    cheapest: dict[tuple[str, str], float] = {}
-    for o in rows:
-        ds, metric, value = o.get("dataset") or "?", o.get("metric") or "", o.get("value")
-        if not o.get("success", True) or value is None:
-            continue
-        key = (ds, metric)
-        if key not in best or (value > best[key] if higher_is_better(metric) else value < best[key]):
-            best[key] = float(value)
-        for cost in weights:
-            c = o.get(cost)
-            if c is not None and c > 0:
-                cheapest[(ds, cost)] = min(cheapest.get((ds, cost), math.inf), float(c))
+    best, cheapest = _normalisers(rows, weights)
 
     groups: dict[tuple[str, str], list[dict]] = {}
     for o in rows:
@@ -174,69 +284,45 @@ def compute_fitness(outcomes: Iterable[dict], *, modality: Optional[str], constr
     for fam in families:
         if not any(k[0] == fam for k in groups):
             groups[(fam, "")] = []
+    traces = {key: [_trace(o, best) for o in _newest_first(items)] for key, items in groups.items()}
+    sigma = _pooled_sigma(traces)
 
-    # pooled noise of quality around each group's mean
-    qualities: dict[tuple[str, str], list[float]] = {}
-    for key, items in groups.items():
-        qualities[key] = [_quality(float(o["value"]), best[(o.get("dataset") or "?", o.get("metric") or "")],
-                                   o.get("metric") or "")
-                          for o in items if o.get("success", True) and o.get("value") is not None]
-    ss, dof = 0.0, 0
-    for qs in qualities.values():
-        if len(qs) > 1:
-            m = sum(qs) / len(qs)
-            ss += sum((q - m) ** 2 for q in qs)
-            dof += len(qs) - 1
-    sigma2 = (PRIOR_SIGMA_DOF * PRIOR_SIGMA ** 2 + ss) / (PRIOR_SIGMA_DOF + dof)
-    sigma = min(MAX_SIGMA, max(MIN_SIGMA, math.sqrt(sigma2)))
-
-    out: list[FamilyFitness] = []
-    for (fam, variant), items in groups.items():
-        qs = qualities[(fam, variant)]
-        prior = prior_for(fam, modality)
-        n_ok = len(qs)
-        n_fail = sum(1 for o in items if not o.get("success", True))
-        post_n = PRIOR_STRENGTH + n_ok + n_fail
-        mean_q = (PRIOR_STRENGTH * prior + sum(qs) + FAILURE_QUALITY * n_fail) / post_n
-        sd_q = sigma / math.sqrt(post_n)
-        a, b = SUCCESS_PRIOR + n_ok, FAILURE_PRIOR + n_fail
-        p = a / (a + b)
-
-        costs: dict[str, float] = {}
-        penalty = 0.0
-        ok_items = [o for o in items if o.get("success", True)]
-        for cost, w in weights.items():
-            rel, over = [], []
-            for o in ok_items:
-                c = o.get(cost)
-                base = cheapest.get((o.get("dataset") or "?", cost))
-                if c is None or not base:
-                    continue
-                rel.append(min(1.0, max(0.0, math.log2(max(float(c), 1e-12) / base) / 4.0)))
-                if cost in limits:
-                    over.append(1.0 if float(c) > limits[cost] else 0.0)
-            if rel:
-                costs[cost] = sum(rel) / len(rel)
-                penalty += w * costs[cost]
-            if over:
-                costs[cost + "_over_limit"] = sum(over) / len(over)
-                penalty += LIMIT_PENALTY * costs[cost + "_over_limit"]
-        score = mean_q - penalty
-        unc = sd_q
-
-        raw = [float(o["value"]) for o in ok_items if o.get("value") is not None]
-        metrics = [o.get("metric") for o in ok_items if o.get("metric")]
-        out.append(FamilyFitness(
-            family=fam, variant=variant, score=round(score, 6), mean=round(mean_q, 6), n=len(items),
-            uncertainty=round(unc, 6), evidence=[evidence_line(o) for o in _newest_first(items)][:8],
-            successes=n_ok, failures=n_fail, p_success=round(p, 4), prior=prior,
-            costs={k: round(v, 4) for k, v in costs.items()},
-            datasets=sorted({o.get("dataset") or "?" for o in items}),
-            raw_mean=round(sum(raw) / len(raw), 6) if raw else None,
-            metric=max(set(metrics), key=metrics.count) if metrics else "",
-        ))
+    out = [_family_fitness(fam, variant, groups[(fam, variant)], traces[(fam, variant)], modality=modality,
+                           sigma=sigma, costs=_cost_terms([o for o in groups[(fam, variant)] if _counts(o)
+                                                           and o.get("success", True)], weights, limits, cheapest))
+           for fam, variant in groups]
     out.sort(key=lambda f: (-f.score, f.uncertainty, f.family, f.variant))
     return out
+
+
+def _family_fitness(fam: str, variant: str, items: list[dict], trace: list[dict], *, modality: Optional[str],
+                    sigma: float, costs: tuple[dict, float]) -> FamilyFitness:
+    counted = [r for r in trace if r["counted"]]
+    fails = [r for r in counted if r["why"].startswith("failed")]
+    real = [r for r in counted if r["weight"] == 1.0 and r not in fails]
+    chance = [r for r in counted if r.get("at_chance")]
+    prior = prior_for(fam, modality)
+    weight = sum(r["weight"] for r in counted)
+    post_n = PRIOR_STRENGTH + weight
+    mean_q = (PRIOR_STRENGTH * prior + sum(r["weight"] * r["quality"] for r in counted)) / post_n
+    a, b = SUCCESS_PRIOR + len(real) + len(chance), FAILURE_PRIOR + len(fails)
+    cost_map, penalty = costs
+    by_id = {o.get("id"): o for o in items}
+    ok = [by_id[r["id"]] for r in real + chance if r["id"] in by_id]
+    raw = [float(o["value"]) for o in ok if o.get("value") is not None]
+    metrics = [o.get("metric") for o in ok if o.get("metric")]
+    return FamilyFitness(
+        family=fam, variant=variant, score=round(mean_q - penalty, 6), mean=round(mean_q, 6), n=len(counted),
+        uncertainty=round(sigma / math.sqrt(post_n), 6),
+        evidence=[evidence_line(by_id.get(r["id"], r)) for r in counted][:8],
+        successes=len(real), failures=len(fails), p_success=round(a / (a + b), 4), prior=prior,
+        costs={k: round(v, 4) for k, v in cost_map.items()},
+        datasets=sorted({o.get("dataset") or "?" for o in items if _counts(o)}),
+        raw_mean=round(sum(raw) / len(raw), 6) if raw else None,
+        metric=max(set(metrics), key=metrics.count) if metrics else "",
+        at_chance=len(chance), outcome_ids=[r["id"] for r in counted],
+        excluded=[{"id": r["id"], "why": r["why"]} for r in trace if not r["counted"]], trace=trace,
+    )
 
 
 def _newest_first(items: list[dict]) -> list[dict]:
@@ -246,8 +332,15 @@ def _newest_first(items: list[dict]) -> list[dict]:
 def evidence_line(o: dict) -> str:
     """One readable line citing an outcome record."""
     fam = o.get("family", "?") + (f"/{o['variant']}" if o.get("variant") else "")
-    if o.get("success", True):
+    if not _counts(o):
+        code = o.get("exit_code")
+        what = (f"NOT COUNTED (exit code {code}: " if code else "NOT COUNTED (") + \
+            f"{(o.get('reason') or 'no training ran')[:80]})"
+    elif o.get("success", True):
         what = f"{o.get('metric') or 'metric'}={o['value']:.4g}" if o.get("value") is not None else "no metric"
+        if _at_chance(o):
+            chance = _f(o.get("chance"))
+            what += " AT CHANCE" + (f" (chance {chance:.3g})" if chance is not None else "")
     else:
         what = f"FAILED ({(o.get('reason') or 'unknown reason')[:80]})"
     extra = []

@@ -156,6 +156,17 @@ class OutcomeRecord:
     design_id: str = field(default="", metadata={"description": "Id of the design record it came from."})
     run_key: str = field(default="", metadata={"description": "Distinguishes runs without an MLflow id."})
     plan_text: str = field(default="", metadata={"description": "The request that led to the run."})
+    counted: bool = field(default=True, metadata={"description": "Counts toward the family's fitness: a training "
+                                                                 "that ran (completed or diverged). Input, "
+                                                                 "validation and set-up errors are recorded only."})
+    exit_code: Optional[int] = field(default=None, metadata={"description": "Exit code of the tool's failure "
+                                                                            "(2 bad input, 3 cannot be met, ...)."})
+    chance: Optional[float] = field(default=None, metadata={"description": "Chance level of the metric: the "
+                                                                           "majority-class baseline, else 1/classes."})
+    at_chance: bool = field(default=False, metadata={"description": "The result is within noise of chance."})
+    n_test: Optional[int] = field(default=None, metadata={"description": "Examples the metric was measured on."})
+    requested_family: str = field(default="", metadata={"description": "The family the plan asked for, when "
+                                                                       "another one ran (misrouted request)."})
     created: str = field(default_factory=_now, metadata={"description": "UTC time first written."})
 
     kind = "outcome"
@@ -169,6 +180,10 @@ class OutcomeRecord:
 
     def document(self) -> str:
         status = "succeeded" if self.success else f"failed: {self.reason or 'unknown reason'}"
+        if self.at_chance:
+            status += f" (at chance: {self.chance:.3g})" if self.chance is not None else " (at chance)"
+        if not self.counted:
+            status += " (not counted: " + (f"exit code {self.exit_code}" if self.exit_code else "no training ran") + ")"
         text = (f"{self.stage} outcome of {self.family}" + (f" {self.variant}" if self.variant else "")
                 + f" for {self.modality} {self.task} on {self.dataset}")
         if self.metric and self.value is not None:
@@ -185,7 +200,9 @@ class OutcomeRecord:
                 "variant": self.variant, "dataset": self.dataset, "metric": self.metric, "value": self.value,
                 "train_time_s": self.train_time_s, "latency_ms": self.latency_ms, "size_mb": self.size_mb,
                 "stage": self.stage, "success": self.success, "reason": self.reason[:500],
-                "mlflow_run_id": self.mlflow_run_id, "design_id": self.design_id, "created": self.created}
+                "mlflow_run_id": self.mlflow_run_id, "design_id": self.design_id, "created": self.created,
+                "counted": self.counted, "at_chance": self.at_chance, "exit_code": self.exit_code,
+                "chance": self.chance}
         return _flat(meta, self)
 
 
@@ -239,7 +256,12 @@ def design_from(plan: Any, design: dict) -> DesignRecord:
 
 def outcome_from(outcome: dict, *, design_id: str = "", stage: Optional[str] = None,
                  defaults: Optional[dict] = None) -> OutcomeRecord:
-    """An `OutcomeRecord` from a trainer/compressor output dict (defensive about missing keys)."""
+    """An `OutcomeRecord` from a trainer/compressor output dict (defensive about missing keys).
+
+    The family, variant, modality, task and dataset are the ones the tool reports it ran (the `defaults`,
+    from the plan and the design, fill only what the tool result lacks). A failure without a training
+    report (an input, validation or set-up error) is recorded with `counted=False`.
+    """
     o = _jsonable(outcome or {})
     d = dict(defaults or {})
     metrics = find(o, "test_metrics", "metrics", default={})
@@ -252,15 +274,8 @@ def outcome_from(outcome: dict, *, design_id: str = "", stage: Optional[str] = N
         value = _num(metrics[metric])
     if metric and value is not None:
         metrics.setdefault(metric, value)
-    error = o.get("error") or o.get("reason") or o.get("failure") or ""
-    stopped = str(o.get("stopped_reason") or "")
-    if stopped == "diverged" and not error:
-        error = "diverged: " + str(o.get("message") or "training loss became NaN/inf or exploded")
-    success = o.get("success")
-    if success is None:
-        status = str(o.get("status") or "").lower()
-        success = not error and status not in ("failed", "error") and (value is not None or bool(metrics)
-                                                                        or stage == "compress")
+    stage = str(stage or o.get("stage") or "train")
+    success, counted, reason = _status(o, stage, value, metrics)
     compression = {}
     if stage == "compress" or "compression" in o:
         src = o.get("compression") if isinstance(o.get("compression"), dict) else o
@@ -268,25 +283,112 @@ def outcome_from(outcome: dict, *, design_id: str = "", stage: Optional[str] = N
                   "size_mb_before", "size_mb_after", "latency_ms_before", "latency_ms_after", "sparsity"):
             if src.get(k) is not None:
                 compression[k] = src[k]
+    task = str(o.get("task") or find(o, "task") or d.get("task") or "classification")
+    chance, n_test = chance_of(o, metric, task)
+    family = str(o.get("family") or find(o, "family") or d.get("family") or "unknown")
+    variant = str(o.get("variant") or find(o, "variant") or "")
+    if not variant and family == d.get("family"):
+        variant = str(d.get("variant") or "")  # the design's variant only for the family that ran
+    requested = str(d.get("requested_family") or "")
     return OutcomeRecord(
         modality=str(o.get("modality") or find(o, "modality") or d.get("modality") or "unknown"),
-        task=str(o.get("task") or find(o, "task") or d.get("task") or "classification"),
-        family=str(o.get("family") or find(o, "family") or d.get("family") or "unknown"),
-        variant=str(o.get("variant") or d.get("variant") or ""),
+        task=task, family=family, variant=variant,
         dataset=str(o.get("dataset") or find(o, "dataset") or d.get("dataset") or "unknown"),
         metric=metric, value=value, metrics=metrics,
         train_time_s=_num(find(o, "train_time_s", "training_time_s", "wall_s", "train_wall_s", "time_s")),
         latency_ms=_num(find(o, "latency_ms", "latency_ms_median", "latency_ms_after")),
         size_mb=_num(find(o, "size_mb", "size_mb_after")),
-        compression=compression,
-        stage=str(stage or o.get("stage") or "train"),
-        success=bool(success),
-        reason=str(error or stopped)[:1000],
+        compression=compression, stage=stage, success=success, reason=reason[:1000],
         mlflow_run_id=str(o.get("mlflow_run_id") or o.get("run_id") or find(o, "mlflow_run_id") or ""),
         design_id=str(design_id or o.get("design_id") or ""),
         run_key=str(o.get("run_key") or o.get("seed_key") or ""),
         plan_text=str(o.get("plan_text") or d.get("plan_text") or ""),
+        counted=counted, exit_code=_int(o.get("exit_code")), chance=chance,
+        at_chance=success and is_at_chance(value, chance, n_test, metric), n_test=n_test,
+        requested_family=requested if requested and requested != family else "",
     )
+
+
+#: Metrics whose chance level is a class rate (majority class or 1 / classes).
+CHANCE_METRICS = frozenset({"accuracy", "acc", "test_accuracy", "balanced_accuracy"})
+
+
+def _status(o: dict, stage: str, value: Optional[float], metrics: dict) -> tuple[bool, bool, str]:
+    """(success, counted, reason) of a tool output.
+
+    Counted: a training that ran (a report with metrics or history, including a diverged one). An error
+    without a report (bad input, validation, set-up: the tool stopped before or instead of training) is
+    never the family's failure.
+    """
+    error = str(o.get("error") or o.get("reason") or o.get("failure") or "")
+    stopped = str(o.get("stopped_reason") or "")
+    ran = value is not None or bool(metrics) or bool(o.get("history")) or bool(o.get("epochs_run"))
+    if stopped == "diverged":
+        return False, True, error or "diverged: " + str(o.get("message") or "training loss became NaN/inf or exploded")
+    success = o.get("success")
+    if success is None:
+        status = str(o.get("status") or "").lower()
+        success = not error and status not in ("failed", "error") and (ran or stage == "compress")
+    success = bool(success)
+    if success:
+        return True, True, error or ("" if stopped in ("", "completed") else stopped)
+    counted = ran and _int(o.get("exit_code")) is None
+    if not error:
+        error = stopped or "no result"
+    return False, counted, error
+
+
+def chance_of(o: dict, metric: str, task: str) -> tuple[Optional[float], Optional[int]]:
+    """(chance level, test examples) of a classification result.
+
+    The chance level is the majority-class baseline the trainer reports (`baselines.majority_class`, a
+    `majority_class_rate`, or a baseline row named majority/chance), else 1 / num_classes.
+    """
+    sizes = find(o, "sizes", default={})
+    n_test = _int(sizes.get("test")) if isinstance(sizes, dict) else None
+    n_test = n_test or _int(find(o, "n_test", "test_size"))
+    if (metric or "").lower() not in CHANCE_METRICS or "class" not in (task or "classification"):
+        return None, n_test
+    base = o.get("baselines") or find(o, "baselines", default=None)
+    rate = None
+    if isinstance(base, dict):
+        for key in ("majority_class", "majority", "majority_class_rate", "chance", "most_frequent"):
+            v = base.get(key)
+            rate = _num(v.get("value", v.get(metric)) if isinstance(v, dict) else v)
+            if rate is not None:
+                break
+    elif isinstance(base, list):
+        for row in base:
+            if isinstance(row, dict) and any(w in str(row.get("name", "")).lower()
+                                             for w in ("majority", "chance", "most_frequent")):
+                rate = _num(row.get("value", row.get(metric)))
+                if rate is not None:
+                    break
+    rate = rate if rate is not None else _num(find(o, "majority_class_rate", "chance"))
+    if rate is None:
+        k = _int(find(o, "num_classes"))
+        rate = 1.0 / k if k and k >= 2 else None
+    return (round(rate, 6) if rate is not None else None), n_test
+
+
+def chance_margin(chance: float, n_test: Optional[int]) -> float:
+    """How far above chance a result must be to count as learning: 1.96 binomial standard errors of the
+    chance rate on the test set (at least 2 points; 5 points when the test size is unknown)."""
+    if not n_test:
+        return 0.05
+    return max(0.02, 1.96 * math.sqrt(chance * (1 - chance) / n_test))
+
+
+def is_at_chance(value: Optional[float], chance: Optional[float], n_test: Optional[int], metric: str = "accuracy") -> bool:
+    """Whether `value` is within noise of `chance` (see `chance_margin`)."""
+    if value is None or chance is None or (metric or "accuracy").lower() not in CHANCE_METRICS:
+        return False
+    return value <= chance + chance_margin(chance, n_test)
+
+
+def _int(value: Any) -> Optional[int]:
+    v = _num(value)
+    return int(v) if v is not None else None
 
 
 def _text(value: Any) -> str:

@@ -232,7 +232,8 @@ def remember(state: State, config: RunnableConfig, runtime: Runtime[Context]) ->
     try:
         from tensor_agent.memory import open_memory
 
-        ids = open_memory(ctx.settings).remember_turn(_plan(state), results, errors=state.get("errors") or {})
+        ids = open_memory(ctx.settings).remember_turn(_plan(state), results, errors=state.get("errors") or {},
+                                                      codes=state.get("codes") or {})
         return {"artifacts": {"memory_ids": ids}}
     except Exception as exc:  # noqa: BLE001 - memory problems are reported, the answer still goes out
         return _failure("memory", exc)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tensor_agent.memory.fitness import GUIDE, compute_fitness, prior_for, recommend_from
+from tensor_agent.catalogue import guide_default
+from tensor_agent.memory.fitness import compute_fitness, prior_for, recommend_from
 
 
 def _o(family, value, *, dataset="wine", i=0, success=True, **kw):
@@ -25,7 +26,7 @@ def test_no_evidence_keeps_the_guide():
     rec = _rec([])
     assert rec.family == "xgboost" and not rec.switched and "no outcomes" in rec.rationale
     assert prior_for("xgboost", "tabular") > prior_for("mlp", "tabular") > prior_for("gcn", "tabular")
-    assert GUIDE["tabular"][0] == "xgboost"
+    assert guide_default("tabular") == "xgboost"
 
 
 def test_one_run_each_is_not_enough_but_several_are():
@@ -93,3 +94,38 @@ def test_variants_are_scored_apart_or_pooled():
     assert {(f.family, f.variant) for f in split} == {("cnn", "small"), ("cnn", "large")}
     pooled = compute_fitness(rows, modality="image", by_variant=False)
     assert len(pooled) == 1 and pooled[0].n == 2
+
+
+# ------------------------------------------------------------------ the right lessons (issue 12 point 4)
+def test_input_errors_are_recorded_but_never_count_against_the_family():
+    runs = [_o("xgboost", 0.98, i=i) for i in range(3)] + [_o("mlp", 0.944, i=10 + i) for i in range(3)]
+    errors = [_o("xgboost", None, success=False, i=20 + i, counted=False, exit_code=2,
+                 reason="data.csv: row 7: missing target value") for i in range(4)]
+    clean = {f.family: f for f in compute_fitness(runs, modality="tabular", by_variant=False)}
+    noisy = {f.family: f for f in compute_fitness(runs + errors, modality="tabular", by_variant=False)}
+    assert noisy["xgboost"].score == clean["xgboost"].score and noisy["xgboost"].failures == 0
+    assert noisy["xgboost"].n == 3 and len(noisy["xgboost"].excluded) == 4
+    assert all("exit code 2" in e["why"] for e in noisy["xgboost"].excluded)
+    assert noisy["xgboost"].score > noisy["mlp"].score
+    # every figure traced to its outcome ids
+    assert sorted(noisy["xgboost"].outcome_ids) == sorted(o["id"] for o in runs[:3])
+    assert {r["id"] for r in noisy["xgboost"].trace} == {o["id"] for o in runs[:3] + errors}
+    # the same errors counted as failures (the old behaviour) would have flipped the answer
+    as_failures = [dict(e, counted=True) for e in errors]
+    flipped = {f.family: f for f in compute_fitness(runs + as_failures, modality="tabular", by_variant=False)}
+    assert flipped["xgboost"].score < flipped["mlp"].score
+
+
+def test_a_chance_level_result_is_flagged_down_weighted_and_never_sets_the_bar():
+    img = lambda fam, v, i, **kw: dict(_o(fam, v, dataset="shapes", i=i, **kw), modality="image")
+    chance = img("convnext", 0.36, 0, chance=1 / 3, n_test=36)
+    real = img("cnn", 0.94, 1, chance=1 / 3, n_test=36)
+    fit = compute_fitness([chance, real], modality="image", by_variant=False)
+    by = {f.family: f for f in fit}
+    assert fit[0].family == "cnn"                   # convnext is the guide's default and still ranks below
+    assert by["convnext"].at_chance == 1 and by["convnext"].successes == 0
+    row = by["convnext"].trace[0]
+    assert row["at_chance"] and row["weight"] < 1 and row["quality"] == 0.0 and "at chance" in row["why"]
+    assert "AT CHANCE" in by["convnext"].evidence[0]
+    # the chance-level run alone does not define the best value: the real run keeps quality 1
+    assert by["cnn"].trace[0]["quality"] == 1.0

@@ -93,3 +93,31 @@ def test_metadata_round_trip_is_flat_and_complete():
                                            ("rmse", False), ("perplexity", False), ("r2", True)])
 def test_metric_direction(metric, higher):
     assert higher_is_better(metric) is higher
+
+
+def test_outcome_is_stored_under_the_family_that_ran_and_knows_its_chance_level():
+    from tensor_agent.memory.records import outcome_from
+
+    report = {"dataset": "digits_images", "family": "cnn", "dataset_info": {"modality": "image", "task":
+              "classification", "num_classes": 10, "sizes": {"train": 1000, "val": 100, "test": 360}},
+              "test_metrics": {"accuracy": 0.12}, "stopped_reason": "completed"}
+    rec = outcome_from(report, stage="train", defaults={"family": "diffusion", "variant": "unet-mini",
+                                                        "modality": "image_generation", "requested_family": "diffusion"})
+    assert (rec.family, rec.variant, rec.modality) == ("cnn", "", "image")
+    assert rec.requested_family == "diffusion" and rec.counted
+    assert rec.chance == 0.1 and rec.n_test == 360 and rec.at_chance       # 0.12 is within noise of 1/10
+    base = dict(report, baselines={"majority_class": 0.5}, test_metrics={"accuracy": 0.9})
+    rec = outcome_from(base, stage="train")
+    assert rec.chance == 0.5 and not rec.at_chance
+
+
+def test_errors_without_a_report_are_not_counted():
+    from tensor_agent.memory.records import outcome_from
+
+    err = outcome_from({"error": "x.csv: row 3: missing target", "success": False, "exit_code": 2}, stage="train",
+                       defaults={"family": "xgboost"})
+    assert not err.success and not err.counted and err.exit_code == 2 and err.family == "xgboost"
+    assert "not counted" in err.document()
+    diverged = outcome_from({"family": "mlp", "stopped_reason": "diverged", "history": [{"loss": 1e9}]},
+                            stage="train")
+    assert not diverged.success and diverged.counted
