@@ -219,15 +219,130 @@ def _forget(mem: Any, args: argparse.Namespace) -> int:
 
 
 def _export(mem: Any, args: argparse.Namespace) -> int:
-    n = mem.export(args.file)
-    print(f"exported {n} records to {args.file}")
+    out = Path(args.file).expanduser()
+    if out.is_dir():
+        raise InputError(f"memory export target {out} is a directory", hint="give a file name, e.g. memory.jsonl")
+    if not out.parent.is_dir():
+        raise InputError(f"cannot write {out}: the directory {out.parent} does not exist")
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        n = mem.export(out)
+    except OSError as exc:
+        raise InputError(f"cannot write memory export {out}: {exc.strerror or exc}",
+                         hint="choose a writable file; nothing was written") from None
+    finally:
+        tmp.unlink(missing_ok=True)  # never leave half an export behind
+    print(f"exported {n} records to {out}")
     return 0
 
 
 def _import(mem: Any, args: argparse.Namespace) -> int:
+    checked = validate_export(args.file)  # every line first: one bad line means nothing is written
     n = mem.import_(args.file)
-    print(f"imported {n} records from {args.file} ({mem.count()} in memory)")
+    print(f"imported {n} records from {args.file} ({mem.count()} in memory; {checked} lines checked)")
     return 0
+
+
+def _type_ok(value: Any, hint: Any) -> bool:
+    import math
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin is typing.Union:
+        return any(_type_ok(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (str, bool, dict, list):
+        return isinstance(value, hint)
+    if origin in (dict, list):
+        return isinstance(value, origin)
+    return True
+
+
+def _check_row(row: Any, dim: int) -> Optional[str]:
+    """What is wrong with one parsed export line (None when it is a valid record)."""
+    import math
+    import typing
+
+    from .records import DesignRecord, OutcomeRecord
+
+    if not isinstance(row, dict):
+        return f"expected a JSON object, got {type(row).__name__}"
+    body = row.get("record")
+    if not isinstance(body, dict):
+        return f"'record' must be an object, got {type(body).__name__}"
+    kind = body.get("kind", row.get("kind"))
+    cls = {"design": DesignRecord, "outcome": OutcomeRecord}.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return f"kind must be 'design' or 'outcome', got {kind!r}"
+    hints = typing.get_type_hints(cls)
+    for key, value in body.items():
+        if key in hints and not _type_ok(value, hints[key]):
+            return f"field {key!r} must be {getattr(hints[key], '__name__', hints[key])}, got {value!r:.60}"
+    emb = row.get("embedding")
+    if emb is not None:
+        if not isinstance(emb, list):
+            return f"'embedding' must be a list of {dim} numbers, got {type(emb).__name__}"
+        if len(emb) != dim:
+            return f"embedding has {len(emb)} values, expected {dim}"
+        for i, x in enumerate(emb):
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                return f"embedding[{i}] must be a number, got {x!r:.40}"
+            if not math.isfinite(x):
+                return f"embedding[{i}] is {x} (embeddings must be finite)"
+    return None
+
+
+def validate_export(path: str | Path) -> int:
+    """Check every line of a memory export before anything is imported; returns the number of records.
+
+    Raises:
+        InputError: unreadable, binary, not an export, or a line that is not a valid record (named).
+    """
+    from .core import _EXPORT_FORMAT
+    from .embed import EMBEDDING_DIM
+
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise InputError(f"memory import source {p} is a directory", hint="give a file written by `memory export`")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read memory export {p}: {exc.strerror or exc}") from None
+    try:
+        if b"\x00" in data:
+            raise UnicodeDecodeError("utf-8", data[:1], 0, 1, "NUL byte")
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{p} is a binary file, not a memory export (JSON lines)",
+                         hint="give a file written by `tensor-agent memory export`; nothing was imported") from None
+    lines = text.splitlines()
+    try:
+        head = json.loads(lines[0]) if lines else None
+    except ValueError:
+        head = None
+    if not isinstance(head, dict) or head.get("format") != _EXPORT_FORMAT:
+        raise InputError(f"{p} is not a tensor-agent memory export (line 1 has no format header)",
+                         hint="write one with `tensor-agent memory export FILE`; nothing was imported")
+    n = 0
+    for no, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            problem: Optional[str] = f"not JSON ({exc})"
+        else:
+            problem = _check_row(row, EMBEDDING_DIM)
+        if problem:
+            raise InputError(f"{p}: line {no} is not a valid memory record: {problem}",
+                             hint="fix or remove that line; nothing was imported")
+        n += 1
+    return n
 
 
 _ACTIONS = {"list": _list, "show": _show, "search": _search, "fitness": _fitness, "forget": _forget,
@@ -242,6 +357,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--home", default=None)
     add_memory_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
+    from tensor_agent.workspace import prepare_environment
+
+    prepare_environment(args.home)
     return run_memory_command(args, Settings.from_env(args.home))
 
 

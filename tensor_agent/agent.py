@@ -14,6 +14,36 @@ from tensor_agent.schema import Plan, Result
 MAX_MESSAGE_BYTES = 1_000_000 * 4  # hard limit for invoke(); plan() reads a window of any size
 
 
+def threads_db_error(db, exc: Exception) -> InputError:
+    """One clear message for a threads database that cannot be used (nothing is overwritten)."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text or not os.access(db, os.W_OK) and os.path.exists(db):
+        return InputError(f"the threads database {db} is read-only ({text})",
+                          hint="make it (and the workspace) writable, or point TENSOR_HOME at a writable directory")
+    return InputError(f"the threads database {db} is corrupt or not a SQLite file ({text})",
+                      hint=f"move it aside (mv {db} {db}.bad) to start without the saved conversations; "
+                           "nothing was overwritten")
+
+
+def open_threads_db(db) -> sqlite3.Connection:
+    """Open (or create) the conversation database, checking that it is a usable SQLite file first."""
+    from pathlib import Path
+
+    db = Path(db)
+    if db.exists() and not db.is_file():
+        raise InputError(f"the threads database {db} is not a file", hint="move it aside")
+    if db.exists() and not os.access(db, os.W_OK):
+        raise threads_db_error(db, PermissionError("attempt to write a readonly database"))
+    conn = sqlite3.connect(db, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise threads_db_error(db, exc) from None
+    return conn
+
+
 class TensorAgent:
     """@TENSOR. `plan(text)` is instant and runs nothing; `invoke(text)` runs the graph.
 
@@ -27,6 +57,9 @@ class TensorAgent:
     def __init__(self, home: Optional[str | os.PathLike] = None, *, progress: bool = False,
                  remember: bool = True, **overrides: Any):
         self.settings = Settings.from_env(home, **overrides)
+        from tensor_agent.workspace import prepare_environment  # caches/temp/telemetry under the workspace
+
+        prepare_environment(self.settings.home)
         self.progress = progress
         self.remember = remember
         self._graph = None
@@ -53,7 +86,12 @@ class TensorAgent:
 
                 from tensor_agent.graph import compile_with_checkpointer
 
-                self._conn = sqlite3.connect(self.settings.threads_db, check_same_thread=False)
+                from tensor_agent.tools.core.model_store import clean_orphans
+                from tensor_agent.workspace import check_writable
+
+                check_writable(self.settings.home)
+                self._conn = open_threads_db(self.settings.home / "threads.sqlite")
+                clean_orphans(self.settings.models_dir)  # half-written models of killed processes
                 self._graph = compile_with_checkpointer(SqliteSaver(self._conn))
             return self._graph
 
@@ -78,7 +116,11 @@ class TensorAgent:
 
     def thread_state(self, thread_id: str = "default") -> dict:
         """The persisted state of a conversation thread (artifacts, history, last results)."""
-        snap = self._compiled().get_state({"configurable": {"thread_id": str(thread_id)}})
+        graph = self._compiled()
+        try:
+            snap = graph.get_state({"configurable": {"thread_id": str(thread_id)}})
+        except sqlite3.DatabaseError as exc:
+            raise threads_db_error(self.settings.home / "threads.sqlite", exc) from None
         return dict(snap.values or {})
 
     def close(self) -> None:

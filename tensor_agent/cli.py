@@ -132,6 +132,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.tasks:
+        return cmd_eval_tasks(args)
     from tensor_agent.config import Settings
     from tensor_agent.evaluation import default_cases_path, evaluate_file
 
@@ -146,6 +148,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.min_accuracy is not None and report.min_accuracy() < args.min_accuracy:
         return 3
     return 0
+
+
+def cmd_eval_tasks(args: argparse.Namespace) -> int:
+    """Whole-task evaluation: exit 0 when every task passes, 1 when any fails."""
+    from tensor_agent.tasks_eval import run_tasks
+
+    report = run_tasks(args.tasks, quick=args.quick, workers=max(1, args.workers), target=args.target,
+                       report_path=args.report, junit_path=args.junit, resume=args.resume,
+                       progress=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        for r in report.results:
+            bad = [c for c in r.checks if not c["ok"]]
+            why = "; ".join(f"{c['check']} (measured {c['value']!r})" for c in bad) or (r.error or "")
+            print(f"{'PASS' if r.passed else 'FAIL'}  {r.id:<28} {r.seconds:7.1f} s  {why}"[:200])
+        print(f"{report.passed} passed, {len(report.results) - report.passed} failed")
+    return 0 if report.passed == len(report.results) else 1
 
 
 def cmd_memory(args: argparse.Namespace) -> int:
@@ -192,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--backend", choices=("rules", "llm", "auto"), default="rules", help="planner back-end (default: rules)")
     ev.add_argument("--misses", type=int, default=25, help="how many misses to list (default: 25)")
     ev.add_argument("--min-accuracy", type=float, default=None, help="exit 3 if any field scores below this fraction")
+    ev.add_argument("--tasks", default=None, metavar="TASKS.jsonl",
+                    help="whole-task evaluation: run each task (message or conversation, options, expectations)")
+    ev.add_argument("--quick", action="store_true", help="with --tasks: only the tasks marked quick")
+    ev.add_argument("--workers", type=int, default=1, help="with --tasks: parallel worker processes (default 1)")
+    ev.add_argument("--target", default=None, help="with --tasks: a served @TENSOR (http://host:port) instead of in-process")
+    ev.add_argument("--report", default=None, help="with --tasks: write the JSON report here (rewritten per task)")
+    ev.add_argument("--junit", default=None, help="with --tasks: write JUnit XML here")
+    ev.add_argument("--resume", action="store_true", help="with --tasks: skip tasks already in the --report file")
     ev.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     ev.set_defaults(func=cmd_eval)
 
@@ -208,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from tensor_agent.workspace import prepare_environment  # caches, temp files, telemetry: under the workspace
+
+    prepare_environment(getattr(args, "home", None))
     if args.version:
         from tensor_agent import __version__
 

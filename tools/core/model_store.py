@@ -279,6 +279,24 @@ def _quant_recipe(module, handle: ModelHandle) -> Optional[dict]:
     return None
 
 
+def kept_after_failure(path: str | os.PathLike, step: str, exc: BaseException, command: str) -> UnsatisfiableError:
+    """The error to raise when a step after training fails: the saved model at `path` is KEPT (never delete it).
+
+    Args:
+        path: the saved model directory (left where it is).
+        step: what failed, e.g. "registration".
+        exc: the failure.
+        command: the command that finishes the step later.
+    Returns:
+        UnsatisfiableError (exit 3) naming the kept path and the command.
+    """
+    cause = getattr(exc, "message", None) or f"{type(exc).__name__}: {str(exc)[:200]}"
+    err = UnsatisfiableError(f"{step} failed after training ({cause}); the trained model is kept at {path}",
+                             hint=f"finish the {step} with: {command}")
+    err.model_path = str(path)  # type: ignore[attr-defined]
+    return err
+
+
 # --- loading ------------------------------------------------------------------------------------
 def _read_meta(d: Path) -> dict:
     p = d / META

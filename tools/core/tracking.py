@@ -10,6 +10,7 @@ import contextlib
 import json
 import math
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -66,9 +67,43 @@ class TrackedRun:
         return self.client.get_run(self.run_id).info.artifact_uri
 
 
+def check_local_store(uri: str) -> None:
+    """A local SQLite tracking store must be a readable, writable SQLite file (else InputError naming it)."""
+    import sqlite3
+
+    from tensor_agent.errors import InputError
+
+    if not uri.startswith("sqlite:///"):
+        return
+    db = Path(uri[len("sqlite:///"):])
+    if not db.exists():
+        return
+    if not db.is_file():
+        raise InputError(f"the MLflow store {db} is not a file", hint="move it aside")
+    if not os.access(db, os.W_OK) or not os.access(db.parent, os.W_OK):
+        raise InputError(f"the MLflow store {db} is read-only",
+                         hint="make it (and the workspace) writable, or point TENSOR_HOME at a writable directory")
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"the MLflow store {db} is corrupt or not a SQLite file ({exc})",
+                         hint=f"move it aside (mv {db} {db}.bad) to start a fresh store; nothing was overwritten") from None
+
+
 def get_client(settings):
-    """An MlflowClient on the workspace store (raises BackendUnavailable when it cannot be reached)."""
+    """An MlflowClient on the workspace store (raises BackendUnavailable when it cannot be reached).
+
+    Raises:
+        InputError: the local SQLite store is corrupt or read-only (named, with what to do).
+    """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    check_local_store(settings.tracking_uri)
     try:
         from mlflow.tracking import MlflowClient
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
@@ -101,7 +136,9 @@ def mlflow_run(ctx, name: str, *, parent_run_id: Optional[str] = None,
     settings = ctx.settings
     client = get_client(settings)
     exp_id = _experiment_id(client, settings)
-    all_tags = {"mlflow.runName": name, "tensor.thread_id": getattr(ctx, "thread_id", None)}
+    mark_killed_runs(client, exp_id)
+    all_tags = {"mlflow.runName": name, "tensor.thread_id": getattr(ctx, "thread_id", None),
+                "tensor.pid": os.getpid(), "tensor.host": socket.gethostname()}
     if parent_run_id:
         all_tags["mlflow.parentRunId"] = parent_run_id
     all_tags.update(tags or {})
@@ -122,6 +159,44 @@ def mlflow_run(ctx, name: str, *, parent_run_id: Optional[str] = None,
         client.set_terminated(tracked.run_id, status="FINISHED")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def mark_killed_runs(client, experiment_id: str) -> list[str]:
+    """Mark KILLED the RUNNING runs of this host whose process no longer exists; returns their ids."""
+    killed: list[str] = []
+    host = socket.gethostname()
+    try:
+        runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=200)
+    except Exception:  # noqa: BLE001 - a store that cannot be searched is reported where it is used
+        return killed
+    for run in runs:
+        tags = run.data.tags
+        pid = tags.get("tensor.pid")
+        if not pid or tags.get("tensor.host") != host or not pid.isdigit():
+            continue
+        if int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        with contextlib.suppress(Exception):
+            client.set_tag(run.info.run_id, "error", f"the process {pid} ended without finishing the run (killed)")
+            client.set_terminated(run.info.run_id, status="KILLED")
+            killed.append(run.info.run_id)
+    return killed
+
+
+def finish_registration_command(settings, run_id: str, name: str) -> str:
+    """The shell command that registers a kept model later (after a registration failure)."""
+    return (f"MLFLOW_TRACKING_URI='{settings.tracking_uri}' python -m tensor_agent.tools.core.tracking "
+            f"register {run_id} '{name}'")
+
+
 def register_model(ctx, run_id: str, name: str, artifact_path: str = "model") -> dict:
     """Register `runs:/<run_id>/<artifact_path>` in the model registry under `name`; returns name/version."""
     client = get_client(ctx.settings)
@@ -137,3 +212,33 @@ def register_model(ctx, run_id: str, name: str, artifact_path: str = "model") ->
 def get_run(ctx, run_id: str):
     """The MLflow run (for tests and reports)."""
     return get_client(ctx.settings).get_run(run_id)
+
+
+def main(argv: Optional[list] = None) -> int:
+    """`python -m tensor_agent.tools.core.tracking register RUN_ID NAME`: finish a registration later."""
+    import sys
+
+    from tensor_agent.config import Settings
+    from tensor_agent.errors import TensorError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 3 or argv[0] != "register":
+        print("usage: python -m tensor_agent.tools.core.tracking register RUN_ID NAME", file=sys.stderr)
+        return 2
+
+    class _Ctx:
+        settings = Settings.from_env()
+
+    try:
+        out = register_model(_Ctx(), argv[1], argv[2])
+    except TensorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"registered {out['name']} version {out['version']} ({out['source']})")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.exit(main())
