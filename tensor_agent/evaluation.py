@@ -2,7 +2,7 @@
 
 Case format (one JSON object per line):
     {"text", "addressed", "intents", "modality", "architecture" (list of acceptable families or null),
-     "tools", "peers"}
+     "tools" (optional: derived from the intents with the catalogue's tools_for), "peers"}
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from tensor_agent.config import Settings
 from tensor_agent.errors import InputError
-from tensor_agent.schema import ARCHITECTURES, INTENTS, MODALITIES, PEERS, TOOL_ORDER
+from tensor_agent.schema import ARCHITECTURES, INTENTS, MODALITIES, PEERS, TOOL_ORDER, tools_for
 
 FIELDS = ("addressed", "primary_intent", "modality", "architecture", "tools", "peers")
 
@@ -29,13 +29,20 @@ class Case(BaseModel):
     intents: list[str] = Field(default_factory=list, description="Expected intents, primary first.")
     modality: Optional[str] = Field(default=None, description="Expected modality or null.")
     architecture: Optional[list[str]] = Field(default=None, description="Acceptable families, or null.")
-    tools: list[str] = Field(default_factory=list, description="Expected tools, in order.")
+    tools: Optional[list[str]] = Field(default=None, description="Expected tools, in order; when the file leaves "
+                                                                  "them out, the catalogue's tools for the intents.")
     peers: list[str] = Field(default_factory=list, description="Expected peers.")
 
     @field_validator("architecture", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _derive_tools(self) -> "Case":
+        if self.tools is None:
+            self.tools = tools_for(self.intents) if self.addressed else []
+        return self
 
     @field_validator("intents", "tools", "peers", "modality")
     @classmethod
