@@ -80,22 +80,11 @@ def resolve_model(ctx):
 
 
 def _load_path(p: Path):
-    from tensor_agent.tools.core.context import ModelHandle
     from tensor_agent.tools.core.model_store import load_model
 
-    if p.is_dir():
-        return load_model(p)
-    import torch
-
-    try:
-        module = torch.load(p, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001
-        raise InputError(f"model_path {p}: not a saved torch model ({type(exc).__name__})",
-                         hint="pass the directory written by train_model") from None
-    if not isinstance(module, torch.nn.Module):
-        raise InputError(f"model_path {p} holds a {type(module).__name__}, not a torch module",
-                         hint="a state dict alone is not enough: save the whole module or use train_model")
-    return ModelHandle(module=module.eval(), family="custom", path=str(p))
+    # a model directory in the safe format only: bare files (pickles) and paths outside the directory are
+    # refused with exit 2 by the model store; nothing is unpickled
+    return load_model(p)
 
 
 def _load_uri(ctx, uri: str):
