@@ -85,6 +85,14 @@ class Context:
                                                                        "thread_id wins when both are given)."})
     progress: bool = field(default=False, metadata={"description": "Show progress bars."})
     remember: bool = field(default=True, metadata={"description": "Write designs/outcomes to memory."})
+    home: Optional[str] = field(default=None, metadata={"description": "Workspace directory (instead of settings)."})
+
+    def __post_init__(self) -> None:
+        # a plain-dict context (LangGraph builds Context(**dict)) may give settings as a dict/path, or just home
+        if self.home is not None and (self.settings is None or isinstance(self.settings, Settings)):
+            self.settings = Settings.from_env(self.home)
+        elif not isinstance(self.settings, Settings):
+            self.settings = _settings(self.settings)
 
 
 _CONTEXT_FIELDS = {f.name for f in fields(Context)}
@@ -105,7 +113,8 @@ def _settings(value: Any) -> Settings:
 def coerce_context(context: Any, config: Optional[Mapping[str, Any]] = None) -> Context:
     """The run's Context from whatever the caller gave (None, a Context, a dict) plus the config.
 
-    ``config["configurable"]`` may carry the same keys (``thread_id``, ``options``, ``home``, ...);
+    ``config["configurable"]`` may carry the same keys (``thread_id``, ``options``, ``home``, ...) for
+    hosts that cannot pass a context;
     its ``thread_id`` is the thread of the run and wins over the context's default.
 
     Raises:
@@ -116,21 +125,14 @@ def coerce_context(context: Any, config: Optional[Mapping[str, Any]] = None) -> 
     configurable = dict((config or {}).get("configurable") or {})
     if context is None or isinstance(context, Mapping):
         data = {k: v for k, v in configurable.items() if k in _CONTEXT_FIELDS}
-        if "home" in configurable and "settings" not in data:
-            data["settings"] = {"home": configurable["home"]}
         if isinstance(context, Mapping):
-            unknown = sorted(set(context) - _CONTEXT_FIELDS - {"home"})
+            unknown = sorted(set(context) - _CONTEXT_FIELDS)
             if unknown:
-                raise InputError(f"context: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_CONTEXT_FIELDS))}, home)")
-            data.update({k: v for k, v in context.items() if k != "home"})
-            if "home" in context:
-                data["settings"] = {**(data.get("settings") or {}), "home": context["home"]} \
-                    if isinstance(data.get("settings"), Mapping) or data.get("settings") is None else data["settings"]
-        ctx = Context(settings=_settings(data.pop("settings", None)), **data)
+                raise InputError(f"context: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_CONTEXT_FIELDS))})")
+            data.update(context)
+        ctx = Context(**data)
     elif isinstance(context, Context):
         ctx = context
-        if not isinstance(ctx.settings, Settings):
-            ctx = replace(ctx, settings=_settings(ctx.settings))
     else:
         raise InputError(f"context: expected a tensor_agent.state.Context or a dict, got {type(context).__name__}")
     thread_id = str(configurable["thread_id"]) if configurable.get("thread_id") else ctx.thread_id
