@@ -17,7 +17,7 @@ langgraph / langchain-core are imported inside :func:`handoff_tools` only;
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from tensor_agent.peers.registry import ROLES, normalise_name
 
@@ -49,7 +49,7 @@ def make_handoff_tool(peer: str):
 
     tool_name = f"transfer_to_{key.lower()}"
 
-    def transfer(reason: str, runtime: Optional[ToolRuntime] = None) -> Command:
+    def transfer(reason: str, runtime: ToolRuntime = None) -> Command:  # type: ignore[assignment]
         reason = (reason or "").strip() or f"consult @{key} on {role}"
         update: dict[str, Any] = {"handoffs": [key], "handoff_reasons": {key: reason}}
         call_id = getattr(runtime, "tool_call_id", None)
@@ -62,7 +62,7 @@ def make_handoff_tool(peer: str):
         return Command(goto=key, graph=Command.PARENT, update={**update, "messages": messages, "active_agent": key})
 
     # real types (not strings): LangGraph's ToolNode sees `runtime` and injects it; the model never sees it
-    transfer.__annotations__ = {"reason": str, "runtime": Optional[ToolRuntime], "return": Command}
+    transfer.__annotations__ = {"reason": str, "runtime": ToolRuntime, "return": Command}
     return StructuredTool.from_function(
         func=transfer,
         name=tool_name,
