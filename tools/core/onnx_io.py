@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from tensor_agent.errors import UnsatisfiableError
+from tensor_agent.tools.core.runtime import first_output
 
 
 @dataclass
