@@ -19,20 +19,24 @@ _EXPERIMENT = (r" (?:(?:the|an?|our|my|a proper|a good|a fair|a rigorous|a sound
                r"(?:a/b|ab tests?|experiments?|ablations?|study|studies|protocols?|validation|evaluation|"
                r"benchmarks?|tests?|trials?|metrics?|surveys?|splits?|cross-validation|eval\b|rollout|canary)")
 _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\b"
+# What "design" can be about that is a hyperparameter search ("design a sweep").
+_SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
-           r"microcontrollers?|mcu|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|iot|drones?)")
+           r"microcontrollers?|mcus?|cortex-m\d*|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|drones?)")
 
 INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "design": _c(
-        r"\bdesign(?:s|ing)?\b(?! (?:doc|choices? (?:i|we) made)|" + _EXPERIMENT + r")",
+        r"\bdesign(?:s|ing)?\b(?! (?:doc|choices? (?:i|we) made)|" + _EXPERIMENT + r"|" + _SEARCH_OBJECT + r")",
         r"\bre-?design\b",
         r"\barchitect(?:ing)?\b",
         r"\b(?:what|which) (?:kind of |type of |sort of )?(?:\w+ ){0,2}(?:model|architecture|network|backbone|family|approach)s?\b(?! (?:have|has|did|worked|won|performed|scored|was|were|we|did|gave|is our))",
         r"\bwhat (?:should|would|could|do you recommend) (?:i|we) (?:build|use|try|pick|choose|go with)\b",
-        r"\brecommend(?:ation)?s?\b(?! system)", r"\bsuggest(?:ion)?s?\b(?! (?:\w+ )?(?:features|metrics|ways to clean|cleaning|preprocessing|augmentations?))", r"\bpropos(?:e|al)\b",
+        r"\brecommend(?:s|ed)?\b(?! system)|\b(?:your|a|any) recommendations?\b|\brecommendations? (?:for|on) (?:a |an |the )?(?:\w+ )?(?:model|architecture|network|approach)", r"\bsuggest(?:ion)?s?\b(?! (?:\w+ )?(?:features|metrics|ways to clean|cleaning|preprocessing|augmentations?))", r"\bpropos(?:e|al)\b",
         r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer))",
         r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
-        r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
+        r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
+        r"(?! (?:[\w-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|yaml|dockerfiles?|pipelines?|"
+        r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table)\b)", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
         r"\bneed (?:a|an) (?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
@@ -44,11 +48,12 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
         r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
         r"\bgive me (?:the |some )?code\b", r"\bsnippet\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
-        r"\bfrom scratch in\b", r"\brunnable\b",
+        r"\bfrom scratch in\b", r"\brunnable\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
-        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens)\b))",
+        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
+        r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
     ),
@@ -57,6 +62,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:search|sweep|scan)\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay)",
         r"(?<!fine-)(?<!fine )\btun(?:e|es|ing)\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\w-]+ ){0,2})?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\w*)",
         r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
+        r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything)\b|\s*[,.;:!?]|\s*$)",
+        r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
+        r"\bsearch (?:for (?:it|them|the best|good|better)|over|through|across)\b", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
         r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
         r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b",
         r"\b(?:find|pick|get|choose|select|determine) (?:me )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
@@ -85,7 +93,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bregist(?:er|ers|ering)\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|the model|my model|them)\b",
         r"\bnew (?:model )?version\b", r"\balias\w*", r"\bpromot(?:e|ing) (?:[\w-]+ ){0,3}(?:to|as) (?:production|prod|staging|champion)\b",
         r"\bpromot(?:e|ing) (?:it|this|the model|v\d+|version \d+)\b",
-        r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompare (?:the |my |our |all |these |those |both |two |last \w+ |previous |recent )*(?:training )?runs\b",
+        r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompar(?:e|ing) (?:[\w-]+ ){0,4}(?:runs|run ids|model versions|versions)\b",
+        r"\bexport\w* (?:[\w-]+ ){0,4}to (?:w ?& ?b|wandb|mlflow|neptune)\b",
         r"\bexperiment tracking\b", r"\btrack (?:the |my |our |all |this |these )?(?:experiments?|runs?|metrics|training)\b",
         r"\barchiv(?:e|ing) (?:the |old |version |v\d)", r"\bchampion\b", r"\bstaging\b",
     ),
@@ -103,7 +112,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "compress": _c(
         r"\bquantiz\w*", r"\bint ?(?:8|4)\b", r"\b(?:8|4)[- ]?bit\b", r"\bfp16\b", r"\bhalf[- ]precision\b",
-        r"\bprun(?:e|ed|es|ing)\b", r"\bsparsif\w*", r"\bdistill(?:s|ed|ing|ation)?\b(?!bert|gpt|roberta)",
+        r"(?<!with )(?<!trial )(?<!median )\bprun(?:e|ed|es|ing)\b", r"\bsparsif\w*", r"\bdistill(?:s|ed|ing|ation)?\b(?!bert|gpt|roberta)",
         r"\bcompress\w*", r"\bshrink\w*", r"\bslim (?:it|down)\b",
         r"\bexport\w* (?:\w+ ){0,3}(?:to|as|for|in) (?:\w+ )?(?:onnx|tflite|coreml|core ml|torchscript|mobile|edge|ios|android|openvino|tensorrt)\b",
         r"\b(?:onnx|tflite|tensorrt|coreml|core ml|openvino|torchscript)\b",
@@ -113,7 +122,12 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b",
         r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
-        r"\brun (?:it|this|that|the model|my model|our model|the network|inference) (?:locally |offline )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\brun (?:it|this|that|inference|(?:the |my |our |this )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)) (?:locally |offline )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:can|could|will|would) (?:it|this|my|the|our) (?:[\w-]+ ){0,8}(?:run|fit) (?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:get|have|make) (?:[\w-]+ ){0,5}(?:running|working|to run) (?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:make|get|making) (?:[\w-]+ ){0,4}(?:small|fast|light|lean|tiny|cheap) enough\b",
+        r"\bfit (?:it |this |the model )?(?:in|into|under|within) (?:\d+(?:\.\d+)? ?(?:mb|kb|gb)|memory|ram)\b", r"\bmake it fit\b",
+        r"\bexport (?:it|this|that|the model|them|my model)\b(?! (?:to|as|into) (?:w ?& ?b|wandb|mlflow|neptune|docker|torch-?serve|kserve))",
         r"\bfit (?:it |this |the model )?(?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?(?:" + _DEVICE + r"|memory|ram)\b",
     ),
     "estimate_data": _c(
@@ -129,14 +143,15 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b\d[\w,.]*\s+(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
+        r"\bhow many more\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
         r"\b(?:number[- ]of[- ])?(?:samples?|data|labels?|dataset)[- ](?:size )?estimate\b", r"\bnumber[- ]of[- ](?:samples|examples|images|labels|rows)\b",
         r"\bhow (?:many|much) (?:more )?(?:do|would|should|will) (?:i|we) (?:need to )?(?:label|annotate|collect)\b",
     ),
     "evaluate": _c(
         r"\bevaluat\w*", r"\bvalidation (?:scheme|strategy|set|split|protocol|approach|plan|setup)\b",
-        r"\bdesign(?:s|ing)?\b" + _EXPERIMENT, r"\bexperiment(?:al)? design\b", r"\bcanary\b", r"\bshadow (?:test|deployment|mode)\b",
+        r"\bdesign(?:s|ing)?\b" + _EXPERIMENT, r"\bexperiment(?:al)? design\b",
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
-        r"\b(?:which|what) (?:\w+ )?metrics?\b", r"\bmetrics? (?:should|to|for|do)\b",
+        r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
         r"\bassess\w*", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
         r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
@@ -162,13 +177,13 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"transformers?|convolutions?|residual connections?|state space models?|ssms?|message passing|"
         r"knowledge distillation|quantization|pruning|weight decay|l1|l2|regularization|overfitting|"
         r"vanishing gradients?|softmax|cross[- ]entropy|embeddings?|positional encodings?|kl divergence|lottery ticket)\b",
-        r"\bwhat does (?:\w+ ){1,4}(?:do|mean)\b", r"\bhow (?:is|are) (?:\w+ ){1,4}(?:computed|calculated|derived)\b",
+        r"\bwhat does (?:\w+ ){1,4}(?:do|mean)\b", r"\bwhat (?:is|are|'s) (?:the |a |an )?(?:[\w-]+ ){1,6}(?:actually |really )?(?:doing|for)\b(?! (?:my|our|the|this|a|an) )", r"\bhow (?:is|are) (?:\w+ ){1,4}(?:computed|calculated|derived)\b",
         r"^\W*how (?:does|do|is|are|can) (?!i\b|we\b|you\b|my\b|our\b)", r"\bwhat (?:can|can't|cannot) (?:an? |the )?\w+ (?:represent|learn|do)\b",
     ),
     "recall": _c(
         r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
         r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
-        r"\bbest so far\b", r"\blast time\b", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built)\b",
+        r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built)\b",
         r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
@@ -193,7 +208,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bimage (?:editing|denoising|restoration)\b", r"\bdenois\w* (?:\w+ )?images?\b",
     ),
     "text_generation": _c(
-        r"\b(?:generat\w*|writes|writing|compos\w*|complet\w*) (?:[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
+        r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with) (?:[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
         r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
         r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
         r"\bllms?\b", r"\bchat ?bots?\b", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
@@ -226,7 +241,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bnext (?:week|month|day|quarter|year|hour)'?s?\b", r"\b\d+ (?:years|months|weeks|days) of (?:daily|weekly|monthly|hourly|historical|past)\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
     ),
     "image": _c(
-        r"\bimages?\b", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
+        r"(?<!docker )(?<!container )(?<!base )\bimages?\b", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
         r"\bx-?rays?\b", r"\bmri\b", r"\bct scans?\b", r"\bscans\b", r"\bsatellite\b", r"\baerial\b", r"\bdigits?\b",
         r"\bmnist\b", r"\bcifar\w*", r"\bimagenet\b", r"\bobject detection\b", r"\bdetect \w+ in (?:images|photos|video)\b",
         r"\bsegment\w*", r"\bcameras?\b", r"\bskin lesions?\b", r"\bfaces?\b", r"\bdefects?\b", r"\bvideos?\b",
@@ -245,7 +260,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bxgboost\b", r"\blightgbm\b", r"\bcatboost\b", r"\brandom forests?\b", r"\bgradient[- ]boost\w*",
         r"\bboosted trees\b", r"\bfeatures? (?:table|matrix)\b", r"\bclaims\b", r"\binsurance\b", r"\bpatient records\b",
         r"\bbreast[_ ]cancer\b", r"\biris\b", r"\bwine\b", r"\bsurvey\b", r"\bcensus\b", r"\bderived features\b",
-        r"\bnumeric(?:al)? features\b", r"\bcategorical\b", r"\blead scoring\b", r"\bdefault risk\b", r"\bpricing\b",
+        r"\bnumeric(?:al)? features\b", r"\bcategorical\b", r"\b(?:one )?rows? per\b", r"\bfeatures? per (?:store|customer|user|row|entity|patient|product)\b", r"\blead scoring\b", r"\bdefault risk\b", r"\bpricing\b",
     ),
     "text": _c(
         r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews?\b", r"\bdocuments?\b", r"\btweets?\b",
@@ -335,10 +350,10 @@ PRISM_CUES = re.compile(
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
     r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
-    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
+    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 ECLIPSE_CUES = re.compile(
     r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")
 
-DELEGATE_RE = re.compile(r"\b(?:ask|asking|consult|consulting|loop in|involve|cc|with help from|hand (?:it )?(?:off )?to|check with|get|let|have|pull in|bring in)\s+(?:@)?$")
+DELEGATE_RE = re.compile(r"\b(?:ask|asking|consult|consulting|loop in|involve|cc|with help from|hand (?:it )?(?:off )?to|check with|get|let|have|pull in|bring in|by)\s+(?:@)?$")
 
 MOBILE_RE = re.compile(r"\b" + _DEVICE + r"\b")

@@ -40,7 +40,9 @@ EXPLICIT = {
     "cnns": "cnn", "convnet": "cnn", "convnets": "cnn", "gnns": "gnn",
     "archtecture": "architecture", "architecure": "architecture", "arch": "architecture",
     "lora's": "lora", "qlora": "lora", "dataset's": "dataset", "timeseries": "time series",
-    "time-series": "time series", "pls": "please", "plz": "please",
+    "time-series": "time series", "pls": "please", "plz": "please", "randon": "random",
+    "hyperparam": "hyperparameter", "hyperparams": "hyperparameters", "hyper-parameters": "hyperparameters",
+    "hyper-parameter": "hyperparameter",
 }
 
 # Domain keywords long enough to repair by edit distance (>= 7 letters).
@@ -63,6 +65,7 @@ KEYWORDS = (
     "benchmarking", "strategy", "metrics", "cross-validation", "prediction", "predict", "images",
     "pictures", "photos", "documents", "reviews", "transactions", "spreadsheet", "smartphone",
     "raspberry", "microcontroller", "realtime", "real-time", "classify", "classifying",
+    "hyperparameter", "hyperparameters", "containerize", "kubernetes", "kubeflow", "register", "deployment",
 )
 
 _TOKEN_RE = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")

@@ -23,7 +23,10 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 _DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:before|when|while|once|until|after|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$")
+_CONDITION = re.compile(r"\b(?:before|when|while|once|until|after|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+                        r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
+                        r"(?:we|i|they|we've|i've|they've|we're|i'm|we've been|i've been)"
+                        r"\s+(?:already |just |currently |usually |recently |also )?$")
 # "deploy it on a phone" is compression for a device; "deploy it with Docker" is serving.
 _DEVICE_DEPLOY = re.compile(r"\s*(?:[\w-]+\s+){0,4}?(?:on|to|onto|for|in)\s+(?:a |an |the |our |my |their |users' )?(?:[\w-]+\s+)?"
                             r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry|jetson|microcontrollers?|"
@@ -73,7 +76,10 @@ def _same_clause(low: str, a: int, b: int) -> bool:
 
 def _new_request_at(low: str, start: int, after: int = 0) -> bool:
     """A new request begins just before `start` (looking no further back than `after`)."""
-    return bool(_NEW_REQUEST.search(low[max(after, start - 40):start]))
+    before = low[max(after, start - 40):start]
+    if re.search(r"\b(?:between|both|either|of|like|vs\.?|versus) (?:[\w-]+ ){1,3}(?:and|or) $", low[max(0, start - 60):start]):
+        return False  # "the trade-offs between pruning and quantization": a list, not a request
+    return bool(_NEW_REQUEST.search(before))
 
 
 def _order_intents(low: str) -> list[str]:
@@ -161,7 +167,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
                 and any(k in hits for k in ("image", "text", "tabular"))):
             return "graph"
     if "sequence" in hits:
-        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry", low[i:i + 9])]
+        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry|next\b", low[i:i + 9])]
         tabular_file = re.search(r"\bcsv\b|\bcolumns?\b|\bspreadsheets?\b|\btabular\b|\bparquet\b", low)
         if strong or not any(k in hits for k in ("image", "text", "tabular")) and not tabular_file:
             return "sequence"
@@ -192,8 +198,9 @@ def _named_families(low: str) -> list[tuple[int, str]]:
 
 def signals(low: str, constraints: dict, modality: str | None = None) -> Signals:
     """What the message says that the selection guide cares about."""
-    wants_neural = re.search(r"\bneural (?:net|network)s?\b|\bdeep (?:learning|net|model)|\bembeddings?\b", low)
-    doubts = re.search(r"\b(?:need|even|without|instead of|vs\.?|versus|or|overkill|skip)\b[^.?!]{0,20}\bdeep (?:learning|net)", low)
+    wants_neural = re.search(r"\bneural\b|\bdeep (?:learning|net|model)|\bembeddings?\b", low)
+    doubts = re.search(r"\b(?:(?:do|does|would|will) (?:i|we|you|it) (?:really |even |actually )?need|even|without|instead of|"
+                       r"vs\.?|versus|or|overkill|skip|rather than|worth)\b[^.?!]{0,20}\b(?:deep (?:learning|net)|neural)", low)
     shape = constraints.get("input_shape")
     small = modality == "image" and isinstance(shape, list) and len(shape) >= 2 and max(shape[-2:]) < 32
     return Signals(
@@ -207,7 +214,9 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
         generative=bool(re.search(r"\bgenerat\w*", low) or (re.search(r"\bchat ?bots?\b|\bchat assistants?\b|\bconversational\b", low)
                                                              and not _CLASSIFY.search(low))),
         inductive=bool(re.search(r"\binductive\b|\bunseen nodes\b|\bmillions? of (?:nodes|users)\b|\blarge(?:-scale)? graphs?\b|"
-                                 r"\bsampl\w* neighbo\w*|\bbillion\b|\bnew nodes\b|\buser-item\b|\brecommend\w*", low)),
+                                 r"\bsampl\w* neighbo\w*|\bbillion\b|\bnew nodes\b|\buser-item\b|\brecommend\w*|"
+                                 r"\b\d+(?:\.\d+)?\s*(?:m|b|bn|million|billion)\b\s*(?:nodes|users|edges|accounts)\b|"
+                                 r"\b(?:new|unseen|incoming|fresh) (?:nodes|accounts|users|items|products|customers|papers|vertices)\b", low)),
         attention=bool(re.search(r"\battention\b|\bheterophil\w*|\bimportance of neighbo\w*|\bweigh\w* neighbo\w*", low)),
     )
 

@@ -67,11 +67,12 @@ def mask_other_agents(text: str) -> str:
 _NEGATION = re.compile(
     r"(?:\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|"
     r"no|not|never|without|nor|neither|skip(?:ping)?|avoid(?:ing)?|rather than|instead of|no need to|"
-    r"there'?s no need to|isn'?t|aren'?t|not going to|not planning to|not trying to)"
+    r"there'?s no need to|isn'?t|aren'?t|not going to|not planning to|not trying to|"
+    r"i'?ll|i will|we'?ll|we will|i'?m going to|we'?re going to|i can|we can|i'?d rather|leave (?:the )?)"
     r"|\bhold off on)\s+((?:[\w'-]+\s+){0,3})$")
 # Words that end the scope of a negation before the request word ("not sure which model",
 # "no idea what architecture", "don't know how to train").
-_SCOPE_BREAK = re.compile(r"\b(?:sure|know|idea|certain|only|just|but|and|then|so|yet\s+\w+|more|less|fewer|bad|"
+_SCOPE_BREAK = re.compile(r"\b(?:sure|know|idea|certain|only|just|but|then|so|yet\s+\w+|more|less|fewer|bad|you|need|want|"
                           r"worry|matter|mind|care|forget|hesitate|wait|clear|convinced|understand|get)\b")
 
 
@@ -84,7 +85,10 @@ def negated(low: str, start: int) -> bool:
     m = _NEGATION.search(before)
     if not m:
         return False
-    return not _SCOPE_BREAK.search(m.group(1))
+    between = m.group(1)
+    if re.search(r"\b(?:and|or)\b", between) and not re.fullmatch(r"(?:[\w'-]+\s+){0,2}[\w-]+(?:ing|ion|s)\s+(?:and|or|nor)\s+", between):
+        return False  # "don't train it and deploy it": the negation ended with its clause
+    return not _SCOPE_BREAK.search(between)
 
 
 def request_text(text: str) -> tuple[str, bool]:
