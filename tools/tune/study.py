@@ -128,7 +128,7 @@ def run_search(plan, ctx, spec: TaskSpec, args, *, notes: list[str], study_name:
     study, spec, continued = _create_study(study_name, storage, spec, args, notes)
     tags = {"tensor.stage": "tune", "tensor.family": spec.family, "tensor.dataset": spec.dataset,
             "optuna.study": study_name, "optuna.storage": url}
-    with mlflow_run(ctx, f"tune-{study_name}", tags=tags) as parent:
+    with mlflow_run(ctx, study_name, tags=tags) as parent:
         if not continued:
             study.set_user_attr(PARENT_ATTR, parent.run_id)
             study.set_user_attr(TRIALS_ATTR, args.trials)

@@ -54,7 +54,7 @@ def from_studies(spec: TaskSpec, storage, *, exclude: str) -> list[dict]:
             out.append({"params": params, "source": f"study {summary.study_name}", "rank": sim[0],
                         "why": f"best {other.metric} {best.value:.4g} of {other.family} on {other.dataset} "
                                f"(trial {best.number} of {len(done)}); {sim[1]}",
-                        "created": summary.datetime_start.isoformat() if summary.datetime_start else ""})
+                        "created": best.datetime_start.isoformat() if best.datetime_start else ""})
     return out
 
 
