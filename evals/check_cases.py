@@ -4,8 +4,9 @@ Usage: .venv/bin/python evals/check_cases.py [evals/cases.jsonl]
 
 Checks per line: the keys, the vocabularies (intents, modality, architecture, tools, peers),
 that ``tools`` is the ordered union derived from ``intents``, that ``peers`` is sorted and
-unique, that unaddressed cases are empty, that ``addressed`` agrees with the literal mention
-rule (``@tensor`` in any case, not followed by a letter or digit), and that texts are unique.
+unique, that unaddressed cases are empty, that ``addressed`` agrees with the mention rule
+(``@tensor`` in any case, not followed by a letter or digit, outside quoted ``> `` lines and code
+blocks), and that texts are unique. ``tools`` may be left out (it is then derived from the intents).
 Exits 1 when a problem is found.
 """
 
@@ -22,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 from tensor_agent.schema import ARCHITECTURES, INTENTS, MODALITIES, PEERS, TOOL_ORDER, tools_for  # noqa: E402
 
 KEYS = {"text", "addressed", "intents", "modality", "architecture", "tools", "peers"}
-MENTION = re.compile(r"@tensor(?![a-z0-9])", re.IGNORECASE)
+MENTION = re.compile(r"(?<![\w@])@tensor(?![a-z0-9_])", re.IGNORECASE)
+FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+QUOTE_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 
 
 def check(path: Path) -> int:
@@ -42,6 +45,7 @@ def check(path: Path) -> int:
             problems.append(f"line {ln}: invalid JSON ({e})")
             continue
         bad = lambda msg: problems.append(f"line {ln}: {msg}: {c.get('text', '')[:70]!r}")  # noqa: E731
+        c.setdefault("tools", tools_for(c.get("intents", [])))
         if set(c) != KEYS:
             bad(f"keys {sorted(c)} != {sorted(KEYS)}")
             continue
@@ -49,7 +53,7 @@ def check(path: Path) -> int:
         if t.strip().lower() in texts:
             bad("duplicate text")
         texts.add(t.strip().lower())
-        if bool(MENTION.search(t)) != c["addressed"]:
+        if bool(MENTION.search(QUOTE_LINE.sub(" ", FENCE.sub(" ", t)))) != c["addressed"]:
             bad(f"addressed={c['addressed']} disagrees with the mention rule")
         if not c["addressed"]:
             if c["intents"] or c["modality"] or c["architecture"] or c["tools"] or c["peers"]:

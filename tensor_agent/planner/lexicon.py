@@ -36,7 +36,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
         r"(?! (?:[\w-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|yaml|dockerfiles?|pipelines?|"
-        r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table)\b)", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
+        r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
+        r"hpo|study|studies|optuna)\b)", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
         r"\bneed (?:a|an) (?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
@@ -90,7 +91,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:track|log|record)\w* (?:[\w-]+ ){0,4}(?:in|to|with) " + _TRACKER,
         r"\blog(?:s|ging)? (?:it|this|that|them|the runs?|runs?|the metrics|metrics|everything|the experiments?|experiments?|results|the results|the training|training|params|parameters|artifacts)\b",
         r"\blog\w* (?:[\w-]+ ){0,4}(?:to|in|into|with) (?:mlflow|w&b|wandb|neptune|the tracker|the tracking server)\b",
-        r"\bregist(?:er|ers|ering)\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|the model|my model|them)\b",
+        r"\bregist(?:er|ers|ering)\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|them|(?:the|my|our) (?:[\w-]+ ){0,2}(?:model|classifier|network|checkpoint)s?)\b",
         r"\bnew (?:model )?version\b", r"\balias\w*", r"\bpromot(?:e|ing) (?:[\w-]+ ){0,3}(?:to|as) (?:production|prod|staging|champion)\b",
         r"\bpromot(?:e|ing) (?:it|this|the model|v\d+|version \d+)\b",
         r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompar(?:e|ing) (?:[\w-]+ ){0,4}(?:runs|run ids|model versions|versions)\b",
@@ -112,7 +113,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "compress": _c(
         r"\bquantiz\w*", r"\bint ?(?:8|4)\b", r"\b(?:8|4)[- ]?bit\b", r"\bfp16\b", r"\bhalf[- ]precision\b",
-        r"(?<!with )(?<!trial )(?<!median )\bprun(?:e|ed|es|ing)\b", r"\bsparsif\w*", r"\bdistill(?:s|ed|ing|ation)?\b(?!bert|gpt|roberta)",
+        r"(?<!with )(?<!trial )(?<!median )\bprun(?:e|ed|es|ing)\b(?! (?:of )?(?:bad |unpromising |poor |weak |slow )?trials)", r"\bsparsif\w*", r"\bdistill(?:s|ed|ing|ation)?\b(?!bert|gpt|roberta)",
         r"\bcompress\w*", r"\bshrink\w*", r"\bslim (?:it|down)\b",
         r"\bexport\w* (?:\w+ ){0,3}(?:to|as|for|in) (?:\w+ )?(?:onnx|tflite|coreml|core ml|torchscript|mobile|edge|ios|android|openvino|tensorrt)\b",
         r"\b(?:onnx|tflite|tensorrt|coreml|core ml|openvino|torchscript)\b",
@@ -248,7 +249,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhistopatholog\w*", r"\bradiolog\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
         r"\bhandwrit\w*", r"\bocr\b", r"\bmicroscop\w*", r"\bcnns?\b", r"\bconvolutional\b", r"\bresnets?\b",
         r"\befficientnets?\b", r"\bconvnext\b", r"\bvit\b", r"\bvision transformers?\b", r"\bmobilenets?\b",
-        r"\bplant diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bultrasound\b",
+        r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bultrasound\b",
         r"\bretinopathy\b", r"\bfundus\b", r"\btelescopes?\b", r"\bcutouts?\b", r"\bimagery\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
         r"\blicense plates?\b", r"\btraffic signs?\b", r"\bdermoscop\w*", r"\blesions?\b", r"\bportraits?\b", r"\bselfies?\b",
         r"\bparcels?\b(?= .*\bphotos?\b)", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",

@@ -23,7 +23,7 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 _DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:before|when|while|once|until|after|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:before|when|while|once|until|after|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
                         r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
                         r"(?:we|i|they|we've|i've|they've|we're|i'm|we've been|i've been)"
                         r"\s+(?:already |just |currently |usually |recently |also )?$")
@@ -167,7 +167,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
                 and any(k in hits for k in ("image", "text", "tabular"))):
             return "graph"
     if "sequence" in hits:
-        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry|next\b", low[i:i + 9])]
+        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry|next\b|predict", low[i:i + 9])]
         tabular_file = re.search(r"\bcsv\b|\bcolumns?\b|\bspreadsheets?\b|\btabular\b|\bparquet\b", low)
         if strong or not any(k in hits for k in ("image", "text", "tabular")) and not tabular_file:
             return "sequence"
@@ -300,6 +300,16 @@ def _lowered(text: str) -> tuple[str, str]:
     return clean, repair(clean)
 
 
+def _data_text(quoted_only: str, clean: str) -> str:
+    """The lower-cased text the data cues are read from: quotes blanked, registration names blanked
+    ("register it as digits-cnn" says nothing about the data)."""
+    _, low = _lowered(quoted_only)
+    name = fields.register_name(clean)
+    if name:
+        low = re.sub(r"\b" + re.escape(name.lower()) + r"\b", " " * len(name), low)
+    return low
+
+
 def _typed_fields(req: str, intents: list[str], architecture: str | None, cons: list) -> dict:
     """techniques, register_name, trackers, framework, deploy_targets, tune, variant, pretrained."""
     low = req.lower()
@@ -324,9 +334,11 @@ def rules_plan(message: str | bytes | None) -> Plan:
         return Plan(addressed=False, text=text[:MAX_CHARS], warnings=warnings, backend="rules")
     text, more = _window(text)
     warnings += more
+    quoted_only = mask_quotes(text)
+    if not MENTION_RE.search(quoted_only):  # @TENSOR only inside a quoted line or a code block
+        return Plan(addressed=False, text=text, warnings=warnings, backend="rules")
     # What is asked of @TENSOR: quoted lines, code blocks and other agents' sentences blanked out.
     req, masked = request_text(text)
-    quoted_only = mask_quotes(text)
     clean, low = _lowered(req)
     full_clean, full_low = _lowered(text) if masked else (clean, low)
     intents = _order_intents(low)
@@ -340,14 +352,16 @@ def rules_plan(message: str | bytes | None) -> Plan:
     for c in constraints_list:
         constraints.setdefault(c.name, c.value)
 
-    named = _named_families(low)
-    modality = _modality(low, named)
-    if modality is None and not named and low is not full_low:
-        named = _named_families(full_low)
+    data_low = _data_text(quoted_only, clean)
+    named = _named_families(data_low)
+    modality = _modality(data_low, named)
+    needs_data = bool(set(intents) & {"design", "implement", "train", "fine_tune", "tune", "estimate_data"}) or not intents
+    if modality is None and not named and needs_data and quoted_only != text:
+        named = _named_families(full_low)  # "> we have 10k X-ray images" / "@TENSOR design a model for that"
         modality = _modality(full_low, named)
         architecture, awarn = _architecture(modality, named, full_low, constraints)
     else:
-        architecture, awarn = _architecture(modality, named, low, constraints)
+        architecture, awarn = _architecture(modality, named, data_low, constraints)
     warnings += awarn
     if not intents and (modality or architecture or named):
         intents = [lx.FALLBACK_INTENT]
