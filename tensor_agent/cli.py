@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     ev.set_defaults(func=cmd_eval)
 
+    from tensor_agent.cli_tune import add_tune_parser
+
+    add_tune_parser(sub)
     try:
         from tensor_agent.memory.cli import add_memory_parser
 
