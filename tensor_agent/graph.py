@@ -82,7 +82,11 @@ def _describe_failure(exc: BaseException) -> str:
 def _failure(name: str, exc: BaseException) -> dict:
     """State update for a failed tool/peer: the message and its documented exit code."""
     code = exc.exit_code if isinstance(exc, TensorError) else 1
-    return {"errors": {name: _describe_failure(exc)}, "codes": {name: code}}
+    out = {"errors": {name: _describe_failure(exc)}, "codes": {name: code}}
+    payload = getattr(exc, "payload", None)  # e.g. the nearest design of an infeasible budget
+    if isinstance(payload, dict):
+        out["results"] = {name: payload}
+    return out
 
 
 def _content_text(content: Any) -> str:
