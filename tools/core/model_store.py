@@ -629,7 +629,7 @@ def check_onnx(data: bytes, p: Path) -> None:
     from google.protobuf.message import DecodeError
 
     try:
-        model = onnx.load_model_from_string(data, load_external_data=False)
+        model = onnx.load_model_from_string(data)  # bytes: external data is never loaded
     except (DecodeError, ValueError, RuntimeError) as exc:
         raise InputError(f"{p}: not an ONNX model ({type(exc).__name__})") from None
     for t in model.graph.initializer:
