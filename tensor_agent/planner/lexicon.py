@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 
+from tensor_agent.planner.fastre import FastPattern, compile_fast
 
-def _c(*patterns: str) -> list[re.Pattern[str]]:
-    return [re.compile(p) for p in patterns]
+
+def _c(*patterns: str) -> list[FastPattern]:
+    return [compile_fast(p) for p in patterns]
 
 
 _MODEL = r"(?:model|architecture|network|net|backbone|classifier|regressor|detector|encoder|family|approach|setup)"
@@ -311,7 +313,7 @@ def _alias_pattern(alias: str) -> str:
     return r"\b" + r"[- ]?".join(words) + r"s?\b"
 
 
-def _family_cues() -> list[tuple[str, re.Pattern[str]]]:
+def _family_cues() -> list[tuple[str, FastPattern]]:
     from tensor_agent.catalogue import FAMILIES
 
     cues = []
@@ -319,11 +321,11 @@ def _family_cues() -> list[tuple[str, re.Pattern[str]]]:
         alts = [_alias_pattern(a) for a in (name, *spec.aliases) if a.lower() not in _AMBIGUOUS_ALIASES]
         if name in _MORE_NAMES:
             alts.append(_MORE_NAMES[name])
-        cues.append((name, re.compile("|".join(dict.fromkeys(alts)))))
+        cues.append((name, compile_fast("|".join(dict.fromkeys(alts)))))
     return cues
 
 
-ARCH_CUES: list[tuple[str, re.Pattern[str]]] = _family_cues()
+ARCH_CUES: list[tuple[str, FastPattern]] = _family_cues()
 
 # Named models we do not build, with the family we build instead.
 NEAREST_FAMILY = {
