@@ -70,9 +70,23 @@ class Memory:
                     if created.get(i):
                         r.created = created[i]  # rewriting a record keeps its first time
                     metas.append(r.metadata())
-                col.upsert(ids=ids, embeddings=vectors, documents=[r.document() for _, r in chunk],
-                           metadatas=metas)
+                docs = [r.document() for _, r in chunk]
+                col.upsert(ids=ids, embeddings=vectors, documents=docs, metadatas=metas)
+                self._patch_index("upsert", ids, vectors, metas, docs)
         return [r.id for r in records]
+
+    def _patch_index(self, op: str, *args: Any) -> None:
+        """Keep the exact index in step with this process's own write (called under the write lock)."""
+        idx, gen = self._store.exact, self._store.written_generation
+        if idx is None or gen is None:
+            return
+        with idx.lock:
+            if idx.generation != gen - 1:  # another process wrote in between: rebuild on the next query
+                self._store.exact = None
+            elif op == "upsert":
+                idx.upsert(*args, generation=gen)
+            else:
+                idx.delete(*args, generation=gen)
 
     def remember_design(self, plan: Any, design: Any) -> str:
         """Store a design (designer output dict or pydantic model); returns its stable id."""
@@ -137,6 +151,7 @@ class Memory:
             if not found:
                 return False
             col.delete(ids=[record_id])
+            self._patch_index("delete", record_id)
             return True
 
     # ------------------------------------------------------------------ reading
@@ -175,20 +190,59 @@ class Memory:
 
         if not str(text or "").strip():
             raise InputError("search text is empty", hint="e.g. memory search 'cnn for digits'")
-        vec = embed([text])[0]
-        where = _where(kind=kind, modality=modality)
+        return self.query_vector(embed([text])[0], k, kind=kind, modality=modality)
+
+    def query_vector(self, vector: Any, k: int = 10, *, kind: Optional[str] = None, modality: Optional[str] = None,
+                     task: Optional[str] = None, family: Optional[str] = None) -> list[dict]:
+        """The `k` records closest to an embedding, filtered by metadata first (see `index.py`).
+
+        Exact numpy search over a cached matrix while the embedded store holds at most `EXACT_MAX`
+        records; Chroma's HNSW query otherwise (and for a Chroma server).
+        """
+        filters = {"kind": kind, "modality": modality, "task": task, "family": family}
+        idx = self._exact_index()
+        if idx is not None:
+            with idx.lock:
+                hits = idx.query(vector, k, filters)
+                rows = [(idx.ids[r], idx.metas[r], idx.docs[r], 1.0 - sim) for r, sim in hits]
+        else:
+            rows = self._chroma_query(vector, k, filters)
+        out = []
+        for rid, meta, doc, dist in rows:
+            rec = record_from_metadata(meta or {})
+            rec.update(id=rid, document=doc, distance=float(dist), similarity=round(1.0 - float(dist), 6))
+            out.append(rec)
+        return out
+
+    def _chroma_query(self, vector: Any, k: int, filters: dict) -> list[tuple]:
         total = self.count()
         if total == 0:
             return []
+        vec = vector.tolist() if hasattr(vector, "tolist") else list(vector)
         got = self._store.call("query", query_embeddings=[vec], n_results=max(1, min(int(k), total)),
-                               where=where, include=["metadatas", "documents", "distances"])
-        rows = []
-        for rid, meta, doc, dist in zip(got["ids"][0], got["metadatas"][0], got["documents"][0],
-                                        got["distances"][0]):
-            rec = record_from_metadata(meta or {})
-            rec.update(id=rid, document=doc, distance=float(dist), similarity=round(1.0 - float(dist), 6))
-            rows.append(rec)
-        return rows
+                               where=_where(**filters), include=["metadatas", "documents", "distances"])
+        return list(zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0]))
+
+    def _exact_index(self) -> Any:
+        """The up-to-date exact index of an embedded store with at most EXACT_MAX records, else None."""
+        from .index import EXACT_MAX, ExactIndex
+
+        store = self._store
+        if store.mode != "embedded":
+            return None
+        idx = store.exact
+        if idx is not None and idx.generation == store.generation():
+            return idx
+        with store.reading() as col:
+            gen = store.generation()
+            if col.count() > EXACT_MAX:
+                store.exact = None
+                return None
+            got = col.get(include=["embeddings", "metadatas", "documents"])
+        idx = ExactIndex()
+        idx.load(got, gen)
+        store.exact = idx
+        return idx
 
     # ------------------------------------------------------------------ learning
     def outcomes(self, modality: Optional[str] = None, task: Optional[str] = None) -> list[dict]:

