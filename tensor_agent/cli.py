@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
         mem.set_defaults(func=cmd_memory)
     except ImportError:  # pragma: no cover - memory CLI not installed
         pass
+    from tensor_agent.cli_servers import add_server_parsers
+
+    add_server_parsers(sub)  # serve, mcp
     return parser
 
 
