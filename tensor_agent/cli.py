@@ -223,9 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     ev.set_defaults(func=cmd_eval)
 
+    from tensor_agent.cli_deploy import add_deploy_parser
     from tensor_agent.cli_tune import add_tune_parser
 
     add_tune_parser(sub)
+    add_deploy_parser(sub)
     try:
         from tensor_agent.memory.cli import add_memory_parser
 

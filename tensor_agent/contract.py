@@ -133,6 +133,10 @@ OPTIONS: dict[str, OptionSpec] = {
     "qat_lr": _o("float", "QAT learning rate", 0, 10, lo_open=True),
     "prune_steps": _o("int", "iterative pruning steps", 1, 100),
     "rewind_epochs": _o("int", "lottery-ticket rewind epoch", 0, 1000),
+    # deployment
+    "run": _o("bool", "start the served app on 127.0.0.1 after packaging (deploy)"),
+    "port": _o("int", "port of the local server (deploy --run)", 1, 65_535),
+    "image": _o("str", "container image name for manifests and pipelines (deploy)"),
     # data-size estimation
     "accuracy_target": _o("float", "target accuracy (fraction or percent)", 0, 100, lo_open=True),
     "regime": _o("str", "supervised, transfer, few_shot or unsupervised"),
