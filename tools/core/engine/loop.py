@@ -521,6 +521,8 @@ def _epochs(run: _Run, res: FitResult, st: _State, ckpt_path: Optional[Path], ct
             _save_checkpoint(ckpt_path, run.model, run.opt, run.sched, run.gen, res, st, epoch, stop)
         if on_epoch is not None:
             on_epoch(rec)
+        if getattr(ctx, "on_progress", None) is not None:  # servers relay epochs as progress events
+            ctx.on_progress({**rec, "stage": "train_model", "epochs": cfg.epochs})
         if stop:
             res.stopped_reason, res.message = stop, _stop_message(cfg, stop, epoch, res.best_epoch)
             break
