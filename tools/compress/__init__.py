@@ -21,6 +21,6 @@ def compress_model(plan, ctx) -> CompressionReport:
 
 def known_techniques() -> list[str]:
     """Names accepted as plan technique / options technique."""
-    from .pipeline import known_techniques as _known
+    from .techniques import known_techniques as _known
 
     return _known()

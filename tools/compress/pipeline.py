@@ -1,282 +1,175 @@
-"""Techniques registry and combined pipelines (distill -> prune -> quantize -> export).
+"""The compression search: stages in order (distill -> prune -> quantize), candidates per stage,
+one paired timing session for all of them, judging, and the choice among the finished chains.
 
-A technique is ``fn(module, env) -> list[Compressed]`` registered with ``@technique(name, stage)``;
-`get_technique(name)` is the one factory. ``int8`` returns several candidates (torch dynamic,
-torch static, ONNX Runtime INT8) that the tool measures and chooses among.
+Techniques of one stage are alternatives (each chain branches), stages run in sequence. Every
+candidate is measured statically (size, params, MACs, held-out metric) when it is made; latency
+is measured once at the end for all of them together, interleaved in the same rounds against the
+same baseline (`runtime.time_paired`), so every speed-up has a paired interval.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Optional
 
-from tensor_agent.errors import InputError, TensorError, UnsatisfiableError
-
-#: stage of each technique: pipelines run stages in this order
-STAGES = ("distill", "prune", "quantize", "export")
-
-_TECHNIQUES: dict[str, tuple[str, Callable]] = {}
-
-ALIASES = {
-    "quantization": "int8", "quantize": "int8", "int8_quantization": "int8", "ptq": "static_int8",
-    "int8_dynamic": "dynamic_int8", "dynamic": "dynamic_int8", "int8_static": "static_int8",
-    "static": "static_int8", "quantization_aware_training": "qat", "magnitude_pruning": "pruning",
-    "unstructured_pruning": "pruning", "magnitude": "pruning", "prune": "pruning",
-    "channel_pruning": "structured_pruning", "structured": "structured_pruning", "head_pruning": "structured_pruning",
-    "lth": "lottery_ticket", "lottery": "lottery_ticket", "kd": "distillation", "distill": "distillation",
-    "knowledge_distillation": "distillation", "jit": "torchscript", "torch_export": "torchscript",
-    "ort_int8": "onnx_int8", "onnxruntime_int8": "onnx_int8", "onnx_runtime_int8": "onnx_int8",
-    "mar": "torchserve", "model_archive": "torchserve",
-}
-
-
-def technique(name: str, stage: str) -> Callable[[Callable], Callable]:
-    """Register a technique under `name` in pipeline `stage`."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage!r} (known: {', '.join(STAGES)})")
-
-    def deco(fn: Callable) -> Callable:
-        _TECHNIQUES[name] = (stage, fn)
-        return fn
-
-    return deco
-
-
-def known_techniques() -> list[str]:
-    return list(_TECHNIQUES)
-
-
-def canonical(name: str) -> str:
-    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    return ALIASES.get(key, key)
-
-
-def get_technique(name: str) -> tuple[str, Callable]:
-    """(stage, fn) of a technique, or InputError naming the known ones."""
-    key = canonical(name)
-    if key not in _TECHNIQUES:
-        raise InputError(f"unknown compression technique {name!r} (known: {', '.join(_TECHNIQUES)})",
-                         hint="e.g. technique=int8, pruning, structured_pruning, distillation, onnx")
-    return key, _TECHNIQUES[key][1]
-
-
-def stage_of(name: str) -> str:
-    """The pipeline stage of a technique."""
-    key, _ = get_technique(name)
-    return _TECHNIQUES[key][0]
-
-
-def order_techniques(names: Iterable[str]) -> list[str]:
-    """Canonical, de-duplicated, in stage order (distill -> prune -> quantize -> export)."""
-    out: list[str] = []
-    for n in names:
-        key, _ = get_technique(n)
-        if key not in out:
-            out.append(key)
-    return sorted(out, key=lambda k: STAGES.index(_TECHNIQUES[k][0]))
+from tensor_agent.tools.compress.choose import choose
+from tensor_agent.tools.compress.judge import make_result
+from tensor_agent.tools.compress.report import TechniqueResult
+from tensor_agent.tools.compress.techniques import (EXPORTS, QUANTIZERS, StepEnv, canonical,  # noqa: F401
+                                                    get_technique, known_techniques, order_techniques, stage_of,
+                                                    technique)
 
 
 @dataclass
-class StepEnv:
-    """Everything a technique needs besides the module."""
+class Step:
+    """One technique applied to one runner, measured statically."""
 
-    handle: Any
-    data: Any  # TaskData or None
-    example_inputs: tuple
-    calibration: Optional[tuple]
-    out_dir: Path
-    ctx: Any = None
-    threads: int = 1
-    seed: int = 0
-    sparsity: Optional[float] = None
-    epochs: Optional[int] = None
-    options: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-
-    def need_data(self, what: str):
-        if self.data is None:
-            raise UnsatisfiableError(f"{what} needs the model's training data and none is known",
-                                     hint="pass dataset=<name or path> (the data the model was trained on)")
-        return self.data
+    technique: str
+    before_key: str
+    after_key: str
+    comp: Any            # quantize.Compressed
+    before_stats: Any    # ModelStats of the input (static)
+    after_stats: Any     # ModelStats of the output (static)
+    chain: list[int]     # indices of the steps of its chain, itself last
 
 
-def _epochs(env: StepEnv, default: int) -> int:
-    return int(env.epochs if env.epochs is not None else env.options.get("finetune_epochs", default))
+@dataclass
+class Outcome:
+    """What the search produced."""
+
+    results: list[TechniqueResult] = field(default_factory=list)
+    finals: list[tuple[int, str]] = field(default_factory=list)   # (result index, timing key) per chain
+    runners: dict[str, Any] = field(default_factory=dict)         # timing key -> Runner
+    steps: list[Step] = field(default_factory=list)
+    times: dict[str, list[float]] = field(default_factory=dict)
+    chosen: Optional[int] = None
+    choice: list[str] = field(default_factory=list)
+
+    def chain_of(self, index: int) -> list[Step]:
+        """The steps behind a final result (one step, or the steps of a pipeline)."""
+        for (i, key) in self.finals:
+            if i == index:
+                last = next(s for s in self.steps if s.after_key == key)
+                return [self.steps[j] for j in last.chain]
+        return []
 
 
-# ------------------------------------------------------------------------------------------------ quantize
-@technique("dynamic_int8", "quantize")
-def _dynamic(module, env: StepEnv):
-    from tensor_agent.tools.compress.quantize import classifier_head_names, dynamic_int8, layer_counts
-
-    keep = env.options.get("keep_fp32")
-    if keep is None:  # the classifier head stays fp32 (tiny, and the most sensitive layer)
-        keep = classifier_head_names(module, getattr(env.handle, "num_classes", None))
-        if layer_counts(module)["linear"] <= len(keep):  # the head is the only Linear: quantize it
-            keep = []
-    return [dynamic_int8(module, per_channel=bool(env.options.get("per_channel", True)), keep_fp32=list(keep))]
-
-
-@technique("static_int8", "quantize")
-def _static(module, env: StepEnv):
-    from tensor_agent.tools.compress.quantize import static_int8
-
-    calib = env.calibration
-    if calib is None:
-        raise UnsatisfiableError("static INT8 needs calibration data",
-                                 hint="pass calibration_data=<array (N, ...)> or dataset=<name>")
-    return [static_int8(module, env.example_inputs, calib)]
+def _groups(techniques: list[str]) -> list[list[str]]:
+    groups: list[list[str]] = []
+    for t in techniques:
+        if t in EXPORTS:
+            continue
+        if groups and stage_of(groups[-1][0]) == stage_of(t):
+            groups[-1].append(t)
+        else:
+            groups.append([t])
+    return groups
 
 
-@technique("qat", "quantize")
-def _qat(module, env: StepEnv):
-    from tensor_agent.tools.compress.quantize import qat_int8
+def _apply(job, out: Outcome, t: str, key: str, stats, chain: list[int]) -> list[tuple[str, Any, list[int]]]:
+    """Run technique `t` on the runner `key`; record its candidates; return the new chain ends."""
+    from tensor_agent.tools.compress.job import measure_static
 
-    data = env.need_data("quantization-aware training")
-    return [qat_int8(module, data, env.example_inputs, epochs=_epochs(env, 3), seed=env.seed, ctx=env.ctx,
-                     lr=float(env.options.get("qat_lr", 2e-4)))]
+    runner = out.runners[key]
+    _, fn = get_technique(t)
+    job.log(f"{t} on {runner.backend}")
+    ends = []
+    for comp in fn(runner.module, job.env):
+        comp.runner.threads = job.request.threads
+        new_key = f"s{len(out.steps)}"
+        out.runners[new_key] = comp.runner
+        after = measure_static(comp.runner, job.example, job.eval_batches(), job.task, job.request.batch_size,
+                               job.request.threads)
+        idx = len(out.steps)
+        out.steps.append(Step(comp.technique, key, new_key, comp, stats, after, chain + [idx]))
+        ends.append((new_key, after, chain + [idx]))
+    return ends
 
 
-@technique("onnx_int8", "quantize")
-def _onnx_int8(module, env: StepEnv):
-    from tensor_agent.tools.compress.quantize import onnx_int8
-
-    return [onnx_int8(module, env.example_inputs, env.out_dir / "onnx_int8", calibration=env.calibration,
-                      mode=env.options.get("onnx_mode"), input_names=_input_names(env), threads=env.threads)]
-
-
-@technique("int8", "quantize")
-def _int8_auto(module, env: StepEnv):
-    """Every INT8 back-end that applies; the tool keeps the best that meets the goals."""
+def _mobile_chain(job, out: Outcome) -> list[tuple[str, Any, list[int]]]:
     from tensor_agent.tools.compress.quantize import layer_counts
 
-    counts = layer_counts(module)
-    tries: list[tuple[str, Callable]] = []
-    if counts["linear"] + counts["rnn"]:
-        tries.append(("dynamic_int8", _dynamic))
-    if counts["conv"] and env.calibration is not None:
-        tries.append(("static_int8", _static))
-    tries.append(("onnx_int8", _onnx_int8))
-    out, errors = [], []
-    for name, fn in tries:
-        try:
-            out.extend(fn(module, env))
-        except TensorError as exc:
-            errors.append(f"{name}: {exc}")
-    env.notes.extend(f"INT8 candidate skipped: {e}" for e in errors)
-    if not out:
-        raise UnsatisfiableError("no INT8 back-end applies to this model: " + "; ".join(errors))
+    req = job.request
+    if not (req.auto and req.device in ("mobile", "edge", "phone") and job.data is not None
+            and layer_counts(job.handle.module)["conv"] > 0):
+        return []
+    job.log("mobile target: structured pruning as an extra candidate chain")
+    return _apply(job, out, "structured_pruning", "base", job.base_stats, [])
+
+
+def explore(job) -> Outcome:
+    """Apply every stage to every chain; returns the steps (static measurements only)."""
+    out = Outcome(runners={"base": job.base})
+    chains = [("base", job.base_stats, [])] + _mobile_chain(job, out)
+    for group in _groups(job.techniques):
+        new = []
+        for key, stats, chain in chains:
+            if out.runners[key].module is None:
+                job.env.notes.append(f"{', '.join(group)} skipped after an ONNX Runtime step (needs a torch module)")
+                new.append((key, stats, chain))
+                continue
+            for t in group:
+                new.extend(_apply(job, out, t, key, stats, chain))
+        chains = new
+    out.finals = [(-1, key) for key, _, chain in chains if chain]
     return out
 
 
-def _input_names(env: StepEnv) -> Optional[list[str]]:
-    names = getattr(env.data, "input_names", None) if env.data is not None else None
-    return names if names and len(names) == len(env.example_inputs) else None
+def _with_latency(stats, times: list[float]):
+    from tensor_agent.tools.core.runtime import summarize_times
+
+    s = summarize_times(times)
+    return stats.model_copy(update={"latency_ms_median": s["median"], "latency_ms_p90": s["p90"], "runs": s["runs"]})
 
 
-# ------------------------------------------------------------------------------------------------ prune
-@technique("pruning", "prune")
-def _magnitude(module, env: StepEnv):
-    from tensor_agent.tools.compress.prune import magnitude_prune
+def time_all(job, out: Outcome) -> None:
+    """One paired, interleaved timing session: the original and every candidate, same rounds."""
+    from tensor_agent.tools.core.runtime import time_paired
 
-    data = env.need_data("pruning (fine-tuning after it)")
-    return [magnitude_prune(module, data, env.sparsity if env.sparsity is not None else 0.8,
-                            epochs=_epochs(env, 6), steps=int(env.options.get("prune_steps", 3)),
-                            lr=float(env.options.get("finetune_lr", 1e-3)), seed=env.seed, ctx=env.ctx)]
-
-
-@technique("lottery_ticket", "prune")
-def _lottery(module, env: StepEnv):
-    from tensor_agent.tools.compress.prune import lottery_ticket
-
-    data = env.need_data("lottery ticket pruning")
-    return [lottery_ticket(module, data, env.sparsity if env.sparsity is not None else 0.8,
-                           rounds=int(env.options.get("rounds", 3)), epochs=_epochs(env, 8),
-                           rewind_epochs=int(env.options.get("rewind_epochs", 1)),
-                           lr=float(env.options.get("finetune_lr", 1e-3)), seed=env.seed, ctx=env.ctx)]
+    keys = list(out.runners)
+    job.log(f"timing {len(keys)} model(s), {job.request.runs} interleaved rounds")
+    out.times = time_paired({k: out.runners[k].timed_fn(job.example) for k in keys}, runs=job.request.runs,
+                            threads=job.request.threads)
 
 
-@technique("structured_pruning", "prune")
-def _structured(module, env: StepEnv):
-    from tensor_agent.tools.compress.prune import structured_prune
+def build_results(job, out: Outcome) -> None:
+    """TechniqueResults for every step and for every multi-step chain (vs the original)."""
+    from tensor_agent.tools.core.stats import paired_ratio
 
-    data = env.need_data("structured pruning (fine-tuning after it)")
-    return [structured_prune(module, data, env.example_inputs,
-                             macs_reduction=float(env.options.get("macs_reduction", 2.0)),
-                             channel_ratio=env.sparsity, epochs=_epochs(env, 6),
-                             lr=float(env.options.get("finetune_lr", 1e-3)), seed=env.seed,
-                             num_classes=getattr(env.handle, "num_classes", None), ctx=env.ctx)]
-
-
-# ------------------------------------------------------------------------------------------------ distill
-@technique("distillation", "distill")
-def _distill(module, env: StepEnv):
-    import copy
-
-    from tensor_agent.tools.compress.distill import TransferSet, distill
-
-    data = env.need_data("distillation")
-    transfer = None  # distill() picks its default transfer set unless the user sets one
-    if "distill_shift" in env.options or "distill_mixup" in env.options:
-        transfer = TransferSet(shift=int(env.options.get("distill_shift", 1)),
-                               mixup=float(env.options.get("distill_mixup", 0.4)))
-    h = copy.copy(env.handle)
-    h.module = module
-    return [distill(h, data, env.example_inputs, ratio=float(env.options.get("student_ratio", 4.0)),
-                    temperature=float(env.options.get("temperature", 4.0)),
-                    alpha=float(env.options.get("alpha", 0.7)), epochs=_epochs(env, 20),
-                    lr=float(env.options.get("distill_lr", 3e-3)), seed=env.seed,
-                    baseline=bool(env.options.get("distill_baseline", True)), transfer=transfer, ctx=env.ctx)]
-
-
-# ------------------------------------------------------------------------------------------------ export
-@technique("onnx", "export")
-def _onnx(module, env: StepEnv):
-    from tensor_agent.tools.compress.export import export_onnx, onnx_parity
-    from tensor_agent.tools.core.runtime import Runner
-    from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
-
-    require_torch_module(module, "onnx")
-    exp = export_onnx(module, env.example_inputs, env.out_dir / "onnx" / "model.onnx", input_names=_input_names(env))
-    diff = onnx_parity(module, exp.path, env.example_inputs, threads=env.threads)
-    return [Compressed("onnx", Runner("onnxruntime-fp32", onnx_path=exp.path, threads=env.threads,
-                                      macs_reference=module),
-                       {"exporter": exp.exporter, "max_abs_diff": diff, "parity_ok": diff <= 1e-4},
-                       {"onnx": exp.path})]
+    goals = job.request.goals
+    base = _with_latency(job.base_stats, out.times["base"])
+    for s in out.steps:
+        before = base if s.before_key == "base" else _with_latency(s.before_stats, out.times[s.before_key])
+        after = _with_latency(s.after_stats, out.times[s.after_key])
+        details = dict(s.comp.details)
+        if s.technique == "structured_pruning":
+            details["macs_target"] = (float(job.request.options.get("macs_reduction", 2.0))
+                                      if job.request.sparsity is None else None)
+        sp = paired_ratio(out.times[s.before_key], out.times[s.after_key])
+        out.results.append(make_result(s.technique, s.comp.runner.backend, before, after, goals, details,
+                                       s.comp.artifacts, s.comp.notes, sp))
+    finals = []
+    for _, key in out.finals:
+        step = next(s for s in out.steps if s.after_key == key)
+        if len(step.chain) == 1:
+            finals.append((step.chain[0], key))
+            continue
+        steps = [out.steps[j] for j in step.chain]
+        details = {"steps": [x.technique for x in steps], "step_backends": [x.comp.runner.backend for x in steps]}
+        sp = paired_ratio(out.times["base"], out.times[key])
+        out.results.append(make_result("pipeline", step.comp.runner.backend, base,
+                                       _with_latency(step.after_stats, out.times[key]), goals, details, {},
+                                       [" -> ".join(details["steps"])], sp))
+        finals.append((len(out.results) - 1, key))
+    out.finals = finals
 
 
-@technique("torchscript", "export")
-def _torchscript(module, env: StepEnv):
-    from tensor_agent.tools.compress.export import export_torchscript
-    from tensor_agent.tools.core.runtime import Runner
-    from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
-
-    require_torch_module(module, "torchscript", float_only=False)
-    res = export_torchscript(module, env.example_inputs, env.out_dir / "torchscript" / "model")
-    import torch
-
-    loaded = torch.jit.load(res.path) if res.format == "torchscript" else torch.export.load(res.path).module()
-    return [Compressed("torchscript", Runner(f"{res.format}", module=loaded, macs_reference=module),
-                       {"exporter": res.exporter, "max_abs_diff": res.max_abs_diff, "parity_ok": res.parity_ok},
-                       {res.format: res.path})]
-
-
-@technique("torchserve", "export")
-def _torchserve(module, env: StepEnv):
-    from tensor_agent.tools.compress.export import torchserve_archive
-    from tensor_agent.tools.core.runtime import Runner
-    from tensor_agent.tools.compress.quantize import Compressed, require_torch_module
-
-    import torch
-
-    require_torch_module(module, "torchserve", float_only=False)
-    files = torchserve_archive(module, env.example_inputs, env.out_dir / "torchserve",
-                               name=str(getattr(env.handle, "family", "model")))
-    loaded = torch.jit.load(files["torchscript"])
-    with torch.no_grad():
-        from tensor_agent.tools.core.runtime import first_output
-
-        diff = float((first_output(loaded(*env.example_inputs)) - first_output(module(*env.example_inputs))).abs().max())
-    return [Compressed("torchserve", Runner("torchscript", module=loaded, macs_reference=module),
-                       {"max_abs_diff": diff, "parity_ok": diff <= 1e-4}, files)]
+def run(job) -> Outcome:
+    """The whole search: explore, time, judge, choose."""
+    out = explore(job)
+    if not out.steps:
+        return out
+    time_all(job, out)
+    build_results(job, out)
+    out.chosen, out.choice = choose(out.results, out.finals, out.times, job.request.goals)
+    return out

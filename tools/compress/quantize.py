@@ -107,13 +107,14 @@ def dynamic_int8(model, *, per_channel: bool = True, keep_fp32: Optional[list[st
     keep = set(keep_fp32 or [])
     lin_q = per_channel_dynamic_qconfig if per_channel else default_dynamic_qconfig
     spec: dict = {}
+    layers: dict[str, str] = {}  # the recipe: which layers, so the INT8 model can be rebuilt without pickle
     for name, m in model.named_modules():
         if name in keep:
             continue
         if isinstance(m, torch.nn.Linear):
-            spec[name] = lin_q
+            spec[name], layers[name] = lin_q, "linear"
         elif isinstance(m, (torch.nn.LSTM, torch.nn.GRU)):
-            spec[name] = default_dynamic_qconfig
+            spec[name], layers[name] = default_dynamic_qconfig, "rnn"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         q = quantize_dynamic(copy.deepcopy(model).eval(), spec, dtype=torch.qint8)
@@ -121,7 +122,8 @@ def dynamic_int8(model, *, per_channel: bool = True, keep_fp32: Optional[list[st
     details = {"linear_weight_bytes_before": before_w, "linear_weight_bytes_after": after_w,
                "linear_weight_ratio": (before_w / after_w) if after_w else None,
                "layers_quantized": len(spec), "kept_fp32": sorted(keep), "per_channel": per_channel,
-               "engine": torch.backends.quantized.engine}
+               "engine": torch.backends.quantized.engine,
+               "recipe": {"quantizer": "dynamic", "layers": layers, "per_channel": per_channel}}
     return Compressed("dynamic_int8", Runner("torch-int8-dynamic", module=q, macs_reference=model), details)
 
 
@@ -185,7 +187,8 @@ def static_int8(model, example_inputs: tuple, calibration: tuple, *, batch_size:
             prepared(*(c[i:i + batch_size] for c in calibration))
     q = _fx_convert(prepared, example_inputs)
     return Compressed("static_int8", Runner("torch-int8-static", module=q, macs_reference=model),
-                      {"calibration_examples": n, "engine": torch.backends.quantized.engine, "mode": "fx"})
+                      {"calibration_examples": n, "engine": torch.backends.quantized.engine, "mode": "fx",
+                       "recipe": {"quantizer": "fx_static", "engine": torch.backends.quantized.engine}})
 
 
 def qat_int8(model, data, example_inputs: tuple, *, epochs: int = 3, lr: float = 2e-4, batch_size: int = 64,
@@ -218,7 +221,8 @@ def qat_int8(model, data, example_inputs: tuple, *, epochs: int = 3, lr: float =
                         on_epoch=on_epoch, desc="QAT")
     q = _fx_convert(prepared, example_inputs)
     return Compressed("qat", Runner("torch-int8-qat", module=q, macs_reference=model),
-                      {"epochs": epochs, "lr": lr, "finetune": info, "engine": torch.backends.quantized.engine})
+                      {"epochs": epochs, "lr": lr, "finetune": info, "engine": torch.backends.quantized.engine,
+                       "recipe": {"quantizer": "fx_qat", "engine": torch.backends.quantized.engine}})
 
 
 class _Reader:

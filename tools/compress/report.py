@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
-from tensor_agent.tools.core.stats import ModelStats  # noqa: F401  (part of the report API)
+from tensor_agent.tools.core.stats import Interval, ModelStats, fmt_bytes  # noqa: F401  (part of the report API)
 
 #: Default accuracy tolerance, in points (percentage points of the held-out metric).
 DEFAULT_TOLERANCE_POINTS = 1.0
@@ -36,7 +36,10 @@ class TechniqueResult(BaseModel):
                                                                         "layers' weights alone.")
     param_ratio: Optional[float] = Field(default=None, description="before.params / after.params.")
     macs_ratio: Optional[float] = Field(default=None, description="before.macs / after.macs.")
-    speedup: Optional[float] = Field(default=None, description="before latency / after latency (same batch, threads).")
+    speedup: Optional[float] = Field(default=None, description="before latency / after latency (same batch, threads): "
+                                                               "median of paired, interleaved rounds.")
+    speedup_interval: Optional[Interval] = Field(default=None, description="Speed-up with its 95% bootstrap "
+                                                                           "interval over the paired rounds.")
     metric_drop_points: Optional[float] = Field(default=None, description="(before - after) metric, in points.")
     verdict: Verdict
     promoted: bool = Field(default=False, description="Whether this result became the current model.")
@@ -60,24 +63,29 @@ class CompressionReport(BaseModel):
     model_path: Optional[str] = Field(default=None, description="Where the chosen result was saved.")
     mlflow_run_id: Optional[str] = Field(default=None, description="Child run the results were logged to.")
     plot: Optional[str] = Field(default=None, description="PNG with before/after bars.")
+    choice: list[str] = Field(default_factory=list, description="Why the kept result was chosen over the others "
+                                                                "(speed-ups with intervals, sizes).")
+    delivered: dict[str, str] = Field(default_factory=dict, description="Files handed over (exports); empty when "
+                                                                        "a check failed.")
+    lineage: list[dict[str, Any]] = Field(default_factory=list, description="The thread's model lineage after "
+                                                                            "this call (float parent, steps, exports).")
+    answer: Optional[str] = Field(default=None, description="Answer to a follow-up question, from measured results.")
+    status: str = Field(default="ok", description="ok | failed (a check failed: nothing delivered) | "
+                                                  "unchanged (nothing met the goals) | answered.")
     message: str = Field(default="", description="Readable summary.")
 
     def table(self) -> str:
-        """A plain-text before/after table of every result."""
-        head = (f"{'technique':<20} {'backend':<24} {'size KB':>15} {'params':>17} {'sparsity':>9} "
-                f"{'MMACs':>15} {'latency ms':>17} {'metric':>15} {'verdict':>8}")
+        """A plain-text before/after table of every result (fits 80 columns)."""
+        head = f"{'technique':<19} {'size':>19} {'speed-up':>18} {'metric':>13} {'verdict':>7}"
         lines = [head, "-" * len(head)]
         for r in self.results:
             b, a = r.before, r.after
-
-            def pair(x, y, fmt):
-                f = (lambda v: "-" if v is None else format(v, fmt))
-                return f"{f(x)}->{f(y)}"
-
-            lines.append(
-                f"{r.technique:<20} {r.backend:<24} {pair(b.size_bytes / 1024, a.size_bytes / 1024, '.0f'):>15} "
-                f"{pair(b.params, a.params, 'd'):>17} {a.sparsity:>9.2f} "
-                f"{pair(None if b.macs is None else b.macs / 1e6, None if a.macs is None else a.macs / 1e6, '.1f'):>15} "
-                f"{pair(b.latency_ms_median, a.latency_ms_median, '.2f'):>17} "
-                f"{pair(b.metric, a.metric, '.4f'):>15} {'PROMOTED' if r.promoted else ('ok' if r.verdict.met else 'FAILED'):>8}")
+            size = f"{fmt_bytes(b.size_bytes)}->{fmt_bytes(a.size_bytes)}"
+            sp = r.speedup_interval.text() if r.speedup_interval is not None else "-"
+            met = "-" if a.metric is None else (f"{b.metric:.3f}->{a.metric:.3f}" if b.metric is not None
+                                                else f"{a.metric:.3f}")
+            verdict = "KEPT" if r.promoted else ("ok" if r.verdict.met else "FAILED")
+            lines.append(f"{r.technique[:19]:<19} {size:>19} {sp:>18} {met:>13} {verdict:>7}")
+            lines.append(f"  on {r.backend}" + (f", batch {a.batch_size}, {a.threads} thread(s), "
+                                                 f"{a.latency_ms_median:.2f} ms" if a.latency_ms_median else ""))
         return "\n".join(lines)

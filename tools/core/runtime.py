@@ -188,6 +188,36 @@ def time_interleaved(fns: dict[str, Callable[[], Any]], *, runs: int = 20, warmu
     return out
 
 
+def time_paired(fns: dict[str, Callable[[], Any]], *, runs: int = 20, warmup: int = 3,
+                threads: int = 1) -> dict[str, list[float]]:
+    """Per-round latencies (ms) of each callable, all timed in the same rounds, order rotated per round.
+
+    Round r times every callable once, back to back, starting at a different one each round, so
+    the i-th entries of two lists are a pair measured under the same machine load. Feed them to
+    `stats.paired_ratio` for a speed-up with its interval.
+    """
+    import torch
+
+    keys = list(fns)
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    with num_threads(threads), torch.inference_mode():
+        for _ in range(max(0, warmup)):
+            for k in keys:
+                fns[k]()
+        for r in range(max(1, runs)):
+            for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+                t0 = time.perf_counter()
+                fns[k]()
+                times[k].append((time.perf_counter() - t0) * 1000.0)
+    return times
+
+
+def summarize_times(ts: Sequence[float]) -> dict[str, float]:
+    """Median and p90 (ms) of one list of timings."""
+    s = sorted(ts)
+    return {"median": statistics.median(s), "p90": s[min(len(s) - 1, int(0.9 * len(s)))], "runs": len(s)}
+
+
 # --------------------------------------------------------------------------- runners
 class Runner:
     """A uniform way to call and describe a model: torch module or ONNX Runtime session.
