@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from tensor_agent.catalogue import Signals, family_modality, select_family
+from tensor_agent.catalogue import Signals, family_modality, guide_default, select_family
 from tensor_agent.errors import TensorError, UnsatisfiableError
 from tensor_agent.tools.core.context import ModelHandle
 
@@ -111,7 +111,10 @@ def pick_family(plan, ctx, data, design: Optional[dict], notes: list[str]) -> tu
     small_in = data.modality == "image" and min(data.input_spec.get("shape", [0, 32, 32])[1:]) < 32
     few = _few_images(data)
     guide_pick = select_family(data.modality, Signals(small_input=small_in or few))
-    explicit = ctx.options.get("family") or (design is not None and _named(design)) or (fam and not design)
+    # the planner fills plan.architecture with the guide's pick when nothing is named: that pick (and a design
+    # the designer did not mark as named) gives way to a small CNN on few images; a named family does not
+    explicit = bool(ctx.options.get("family")) or (design is not None and _named(design)) or \
+        (bool(fam) and design is None and fam != guide_default(data.modality))
     if family and family != "cnn" and few and data.modality == "image" and not explicit:
         per = data.sizes.get("train", 0) // max(1, data.num_classes)
         notes.append(f"only {per} training images per class: trained a small CNN instead of the guide's {family} "

@@ -107,7 +107,8 @@ def summarize(report: TrainingReport) -> str:
     base = baseline_sentence(report.baselines, report.test_metrics)
     if base:
         lines.append(base)
-    lines.append(f"{report.epochs_run} epochs in {report.wall_s:.1f}s ({report.stopped_reason}) on {report.device}")
+    unit = "boosting rounds" if report.kind == "xgboost" else "epochs"
+    lines.append(f"{report.epochs_run} {unit} in {report.wall_s:.1f}s ({report.stopped_reason}) on {report.device}")
     if report.budget_s is not None:
         how = "default; change with --set time_budget_s=N" if report.budget_default else "as requested"
         lines.append(f"time budget {report.budget_s:g}s ({how})")
