@@ -34,6 +34,10 @@ _TECHNIQUES: list[tuple[str, str]] = [
     ("torchscript", r"\btorchscript\b|\btorch\.jit\b|\btorch\.export\b"),
     ("torchserve", r"\btorch-?serve\b|\.mar\b|\bmodel archive\b"),
 ]
+#: The vocabularies of the typed plan fields (the LLM schema uses them too).
+TECHNIQUES: tuple[str, ...] = ("int8", "dynamic_int8", "static_int8", "qat", "onnx_int8", "pruning", "structured_pruning",
+                               "lottery_ticket", "distillation", "onnx", "torchscript", "torchserve", "lora", "adapter",
+                               "feature_extraction", "full_fine_tune")
 # A more specific technique read at the same words hides the generic one.
 _HIDES = {"onnx_int8": ("int8", "onnx"), "qat": ("int8",), "static_int8": ("int8",), "dynamic_int8": ("int8",),
           "structured_pruning": ("pruning",), "lottery_ticket": ("pruning",)}
@@ -50,6 +54,9 @@ _DEPLOY = [("docker", r"\bdocker\w*|\bcontaineri[sz]\w*|\bcontainers?\b"),
            ("kserve", r"\bk-?serve\b|\bkfserving\b|\binferenceservice\b"),
            ("kubernetes", r"\bkubernetes\b|\bk8s\b|\bkubectl\b|\bhelm\b"),
            ("kubeflow", r"\bkubeflow\b|\bkfp\b")]
+TRACKERS: tuple[str, ...] = tuple(n for n, _ in _TRACKERS)
+FRAMEWORKS: tuple[str, ...] = tuple(n for n, _ in _FRAMEWORKS)
+DEPLOY_TARGETS: tuple[str, ...] = tuple(n for n, _ in _DEPLOY)
 # Hyperparameters a search can be limited to, as option keys (contract.OPTIONS).
 _PARAMS = [("lr", r"\blearning[- ]rates?\b|\blrs?\b"), ("dropout", r"\bdropout\b"),
            ("weight_decay", r"\bweight[- ]decay\b|\bl2\b|\bwd\b"), ("l1", r"\bl1\b"),

@@ -27,11 +27,13 @@ import copy
 import json
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tensor_agent.schema import PEERS, Architecture, Constraint, Intent, Modality, Peer, Plan, tools_for
+from tensor_agent.catalogue import family_modality, select_family
+from tensor_agent.planner.fields import DEPLOY_TARGETS, FRAMEWORKS, TECHNIQUES, TRACKERS
+from tensor_agent.schema import PEERS, Architecture, Constraint, Intent, Modality, Peer, Plan, TrainSettings, tools_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from tensor_agent.config import Settings
@@ -50,13 +52,21 @@ __all__ = [
 
 #: Name of the single function the model is asked to call.
 TOOL_NAME = "submit_plan"
+#: Output bound of one planning request: a plan with a dozen constraints fits in ~300 tokens, and a
+#: model that loops is cut off instead of holding a CPU server for minutes.
+MAX_TOKENS = 400
 
 ConstraintName = Literal[
     "device", "latency_ms", "size_mb", "max_params", "dataset_size", "labelled_examples",
     "num_classes", "accuracy_target", "optimizer", "schedule", "technique", "batch_size",
     "input_shape", "sequence_length", "epochs", "dataset", "sparsity", "learning_rate",
-    "min_params", "min_size_mb", "min_latency_ms", "model_path",
+    "min_params", "min_size_mb", "min_latency_ms", "model_path", "data_path",
+    "warmup_epochs", "dropout", "l1", "weight_decay", "patience", "grad_clip", "seed", "time_budget_s",
 ]
+TechniqueName = Literal[TECHNIQUES]  # type: ignore[valid-type]
+DeployTarget = Literal[DEPLOY_TARGETS]  # type: ignore[valid-type]
+TrackerName = Literal[TRACKERS]  # type: ignore[valid-type]
+FrameworkName = Literal[FRAMEWORKS]  # type: ignore[valid-type]
 CONSTRAINT_NAMES: tuple[str, ...] = ConstraintName.__args__  # type: ignore[attr-defined]
 
 #: Allowed values of the categorical constraints.
@@ -64,14 +74,18 @@ _CATEGORICAL: dict[str, tuple[str, ...]] = {
     "device": ("mobile", "edge", "server", "gpu", "cpu"),
     "optimizer": ("sgd", "adam", "adamw", "lamb"),
     "schedule": ("constant", "step", "exponential", "cosine", "cosine_warm_restarts"),
-    "technique": ("lora", "adapter", "feature_extraction", "full_fine_tune", "int8", "qat",
-                  "static_int8", "dynamic_int8", "pruning", "structured_pruning", "lottery_ticket",
-                  "distillation", "onnx", "torchscript"),
+    "technique": TECHNIQUES,
 }
 _INTEGER = ("max_params", "min_params", "dataset_size", "labelled_examples", "num_classes", "batch_size",
-            "sequence_length", "epochs")
-_FLOAT = ("latency_ms", "size_mb", "min_latency_ms", "min_size_mb", "learning_rate")
-_FRACTION = ("accuracy_target", "sparsity")
+            "sequence_length", "epochs", "warmup_epochs", "patience", "seed")
+_FLOAT = ("latency_ms", "size_mb", "min_latency_ms", "min_size_mb", "learning_rate", "l1", "weight_decay",
+          "grad_clip", "time_budget_s")
+_FRACTION = ("accuracy_target", "sparsity", "dropout")
+#: constraint names that are training settings (checked against TrainSettings' ranges)
+_SETTING_FIELD = {"learning_rate": "lr", "optimizer": "optimizer", "schedule": "schedule", "warmup_epochs": "warmup_epochs",
+                  "dropout": "dropout", "l1": "l1", "weight_decay": "weight_decay", "patience": "patience",
+                  "epochs": "epochs", "batch_size": "batch_size", "grad_clip": "grad_clip", "seed": "seed",
+                  "time_budget_s": "time_budget_s"}
 
 _NULLS = {"", "null", "none", "n/a", "unknown", "nil"}
 
@@ -94,9 +108,10 @@ class ConstraintDraft(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: ConstraintName = Field(description="Constraint kind (see the system prompt).")
-    value: Any = Field(description="Normalised value: numbers in base units (ms, MB, count, fraction 0-1), "
-                                   "categorical values lower-case.")
-    text: str = Field(description="The exact substring of the message the value was read from.")
+    value: Union[float, str, list[float]] = Field(
+        description="Number in base units (ms, MB, s, count, fraction 0-1), a lower-case word, or a list "
+                    "of numbers (input_shape).")
+    text: str = Field(max_length=200, description="The exact substring of the message the value was read from.")
 
     @field_validator("name", mode="before")
     @classmethod
@@ -116,17 +131,43 @@ class PlanDraft(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    intents: list[Intent] = Field(description="Requests in the message, primary (first in message order) first: "
-                                              "design, implement, train, fine_tune, compress, estimate_data, "
-                                              "evaluate, explain, recall.")
+    intents: list[Intent] = Field(max_length=12, description="Requests in the message, primary (first in message "
+                                                             "order) first.")
     modality: Optional[Modality] = Field(default=None, description="Data modality or null.")
     architecture: Optional[Architecture] = Field(default=None, description="Named or guide-selected family, or null.")
-    peers: list[Peer] = Field(default_factory=list, description="Peer agents to consult: AXIOM, VELOCITY, PRISM, ECLIPSE.")
-    constraints: list[ConstraintDraft] = Field(default_factory=list, description="Constraints stated in the message.")
+    peers: list[Peer] = Field(default_factory=list, max_length=4, description="Peer agents to consult.")
+    constraints: list[ConstraintDraft] = Field(default_factory=list, max_length=24,
+                                               description="Constraints stated in the message.")
     task: Optional[str] = Field(default=None, description="Task type, e.g. classification, regression, seq2seq, "
                                                           "generation, forecasting, node_classification; or null.")
-    clarification: Optional[str] = Field(default=None, description="One question when the message is too vague "
-                                                                   "to act on; otherwise null.")
+    clarification: Optional[str] = Field(default=None, max_length=300, description="One question when the message "
+                                                                                   "is too vague to act on; otherwise null.")
+    techniques: list[TechniqueName] = Field(default_factory=list, max_length=8, description="Techniques named, in order.")
+    deploy_targets: list[DeployTarget] = Field(default_factory=list, max_length=6, description="Serving targets named.")
+    trackers: list[TrackerName] = Field(default_factory=list, max_length=3, description="Experiment trackers named.")
+    framework: Optional[FrameworkName] = Field(default=None, description="Framework the user wants code in, or null.")
+    register_name: Optional[str] = Field(default=None, max_length=100, description="Model-registry name given, or null.")
+
+    @field_validator("techniques", "deploy_targets", "trackers", mode="before")
+    @classmethod
+    def _lower_list(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            v = [v]
+        return [x.strip().lower().replace("-", "_") if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
+
+    @field_validator("framework", mode="before")
+    @classmethod
+    def _framework(cls, v: Any) -> Any:
+        s = _lower_or_none(v)
+        return {"tensorflow": "keras", "jax": "flax", "scikit-learn": "sklearn", "torch": "pytorch"}.get(s, s) \
+            if isinstance(s, str) else s
+
+    @field_validator("register_name", mode="before")
+    @classmethod
+    def _register(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and v.strip().lower() in _NULLS else v
 
     @field_validator("intents", mode="before")
     @classmethod
@@ -203,13 +244,14 @@ def plan_tool() -> dict:
 @lru_cache(maxsize=1)
 def _plan_tool() -> dict:
     params = _inline_refs(PlanDraft.model_json_schema())
-    params["required"] = list(PlanDraft.model_fields)
+    params["required"] = ["intents", "modality", "architecture", "peers", "constraints", "task", "clarification"]
     return {
         "type": "function",
         "function": {
             "name": TOOL_NAME,
             "description": "Submit the plan for the @TENSOR message: intents, modality, architecture, "
-                           "peers, constraints, task and clarification.",
+                           "peers, constraints, task, clarification and the named techniques, deploy targets, "
+                           "trackers, framework and registration name.",
             "parameters": params,
         },
     }
@@ -293,11 +335,19 @@ def parse_reply(completion: Any) -> tuple[PlanDraft, list[str]]:
         kept = []
         for c in cons:
             name = c.get("name") if isinstance(c, dict) else None
-            if isinstance(name, str) and name.strip().lower() in CONSTRAINT_NAMES:
-                kept.append(c)
-            else:
+            if not (isinstance(name, str) and name.strip().lower() in CONSTRAINT_NAMES):
                 warnings.append(f"LLM planner: ignored constraint with unknown name {name!r}")
+                continue
+            try:  # one malformed constraint does not cost the whole plan
+                ConstraintDraft.model_validate(c)
+            except ValidationError:
+                warnings.append(f"LLM planner: ignored {name}={c.get('value')!r} (not a valid value)")
+                continue
+            kept.append(c)
         obj = {**obj, "constraints": kept}
+    for key, vocab in (("techniques", TECHNIQUES), ("deploy_targets", DEPLOY_TARGETS), ("trackers", TRACKERS)):
+        if isinstance(obj.get(key), list):  # names outside the vocabulary are dropped, not fatal
+            obj = {**obj, key: [x for x in obj[key] if isinstance(x, str) and x.strip().lower().replace("-", "_") in vocab]}
     try:
         draft = PlanDraft.model_validate(obj)
     except ValidationError as exc:
@@ -336,7 +386,17 @@ def _number(value: Any) -> float | None:
 
 
 def _normalise_value(name: str, value: Any) -> Any:
-    """Coerce a constraint value to the contract's type; ``None`` when it cannot be."""
+    """Coerce a constraint value to the contract's type; ``None`` when it cannot be (or is out of range)."""
+    out = _coerce_value(name, value)
+    if out is not None and name in _SETTING_FIELD:
+        try:
+            TrainSettings(**{_SETTING_FIELD[name]: out})
+        except ValidationError:
+            return None
+    return out
+
+
+def _coerce_value(name: str, value: Any) -> Any:
     if name in _CATEGORICAL:
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
@@ -377,7 +437,7 @@ def _normalise_value(name: str, value: Any) -> Any:
                 isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0 for n in value):
             return [int(n) for n in value]
         return None
-    if name in ("dataset", "model_path"):
+    if name in ("dataset", "model_path", "data_path"):
         return value.strip() if isinstance(value, str) and value.strip() else None
     return value
 
@@ -443,16 +503,6 @@ def _adapt_warnings(warnings: list[str], architecture: str | None) -> list[str]:
     return out
 
 
-#: The modality a named family implies (mlp tells none).
-_FAMILY_MODALITY = {
-    "xgboost": "tabular", "cnn": "image", "resnet": "image", "efficientnet": "image", "convnext": "image",
-    "vit": "image", "bert": "text", "t5": "text", "gpt": "text_generation", "mamba": "sequence",
-    "diffusion": "image_generation", "gcn": "graph", "gat": "graph", "graphsage": "graph",
-}
-#: The selection guide of the design card, default per modality (image: efficientnet under a
-#: device or budget constraint, see `_complete`), as the rules planner applies it.
-_GUIDE = {"tabular": "xgboost", "image": "convnext", "text": "bert", "sequence": "mamba",
-          "text_generation": "gpt", "image_generation": "diffusion", "graph": "gcn"}
 _BUDGETS = ("latency_ms", "size_mb", "max_params")
 #: Peers the contract attaches to an intent whatever the wording.
 _INTENT_PEERS = {"compress": "VELOCITY", "explain": "AXIOM", "evaluate": "ECLIPSE"}
@@ -462,18 +512,40 @@ def _complete(draft: PlanDraft, rules: Plan, constraints: list[Constraint]) -> t
     """Apply the contract's rules the model may have skipped: a named family implies its modality,
     a known modality gets a family by the selection guide, and compress / explain / evaluate
     always bring VELOCITY / AXIOM / ECLIPSE."""
+    from tensor_agent.planner.normalize import repair
+    from tensor_agent.planner.rules import signals
+
     modality, architecture = draft.modality, draft.architecture
-    if modality is None and architecture in _FAMILY_MODALITY:
-        modality = _FAMILY_MODALITY[architecture]
+    if modality is None and architecture and architecture != "mlp":
+        modality = family_modality(architecture)
     if architecture is None and modality is not None:
         if rules.modality == modality and rules.architecture:
             architecture = rules.architecture  # the rules guide also reads hints (seq2seq, mobile, ...)
-        else:
-            device = next((c.value for c in constraints if c.name == "device"), None)
-            budget = device in ("mobile", "edge", "cpu") or any(c.name in _BUDGETS for c in constraints)
-            architecture = "efficientnet" if modality == "image" and budget else _GUIDE[modality]
+        else:  # the catalogue's selection guide, on what the message says
+            seen: dict = {}
+            for c in constraints:
+                seen.setdefault(c.name, c.value)
+            architecture = select_family(modality, signals(repair(rules.text), seen, modality))
     peers = {*draft.peers, *(_INTENT_PEERS[i] for i in draft.intents if i in _INTENT_PEERS)}
     return modality, architecture, sorted(peers)
+
+
+def _typed_fields(draft: PlanDraft, rules: Plan, intents: list[str], constraints: list[Constraint]) -> dict:
+    """The rules planner reads these exactly from the words; the model's reading fills what it missed."""
+    from tensor_agent.planner.fields import tune_spec
+
+    techniques = rules.techniques or [t for t in dict.fromkeys(c.value for c in constraints if c.name == "technique")] \
+        or list(dict.fromkeys(draft.techniques))
+    register = rules.register_name or (draft.register_name if draft.register_name and
+                                       draft.register_name.lower() in rules.text.lower() else None)
+    return dict(
+        techniques=techniques, register_name=register,
+        trackers=rules.trackers or list(dict.fromkeys(draft.trackers)),
+        framework=rules.framework or draft.framework,
+        deploy_targets=rules.deploy_targets or list(dict.fromkeys(draft.deploy_targets)),
+        tune=rules.tune or (tune_spec(rules.text.lower(), constraints) if "tune" in intents else None),
+        variant=rules.variant, pretrained=rules.pretrained,
+    )
 
 
 def _to_plan(draft: PlanDraft, rules: Plan, text: str, extra_warnings: list[str]) -> Plan:
@@ -490,6 +562,7 @@ def _to_plan(draft: PlanDraft, rules: Plan, text: str, extra_warnings: list[str]
         constraints=constraints,
         task=draft.task,
         clarification=draft.clarification,
+        **_typed_fields(draft, rules, intents, constraints),
         warnings=list(dict.fromkeys([*_adapt_warnings(rules.warnings, architecture),
                                      *extra_warnings, *warnings])),
         backend="llm",
@@ -562,6 +635,7 @@ def _request(text: str, settings: "Settings") -> Any:
             tools=[plan_tool()],
             tool_choice={"type": "function", "function": {"name": TOOL_NAME}},
             temperature=0,
+            max_tokens=MAX_TOKENS,
         )
     except (openai.BadRequestError, openai.UnprocessableEntityError):
         # Servers or models without (named) tool calling: ask for the JSON object instead,
@@ -574,6 +648,7 @@ def _request(text: str, settings: "Settings") -> Any:
             messages=messages,
             response_format={"type": "json_object"},
             temperature=0,
+            max_tokens=MAX_TOKENS,
         )
 
 

@@ -144,6 +144,10 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
         for p in patterns:
             for m in p.finditer(low):
                 hits.setdefault(modality, []).append(m.start())
+    for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
+        fam_modality = family_modality(family)
+        if family != "mlp" and fam_modality not in ("text_generation", "image_generation", "sequence"):
+            hits.setdefault(fam_modality, []).append(at)
     classify = _CLASSIFY.search(low)
     named_set = {f for _, f in named}
     if "diffusion" in named_set:

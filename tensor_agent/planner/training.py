@@ -89,7 +89,9 @@ def _read(name: str, m: re.Match[str], low: str) -> float | None:
     if not gs:
         return None
     if name == "time_budget_s":
-        ctx = low[max(0, m.start() - 40):m.start()] + " " + low[m.end():m.end() + 24]
+        after = re.split(r"\b(?:that|which|and|but|so|then)\b|[,;.!?]", low[m.end():m.end() + 24])[0]
+        before = re.split(r"\b(?:that|which|and|but|so|then)\b|[,;.!?]", low[max(0, m.start() - 40):m.start()])[-1]
+        ctx = before + " " + after
         if _LATENCY_CONTEXT.search(ctx) or re.match(r"\s*(?:of|long|clips?|windows?|segments?|per|each|latency)\b",
                                                      low[m.end():]):
             return None
@@ -98,8 +100,8 @@ def _read(name: str, m: re.Match[str], low: str) -> float | None:
         return _value(num) * _UNIT_S.get(unit, 1)
     if name == "dropout":
         v = _value(gs[0][1])
-        pct = len(gs) > 1 and gs[1][1] == "%"
-        return v / 100.0 if pct or v >= 1 else v
+        pct = any(g == "%" for _, g in gs[1:])
+        return v / 100.0 if pct else v
     if name == "batch_size" and _TRAINING_LATENCY.search(low[max(0, m.start() - 40):m.start()]):
         return None
     return _value(gs[0][1])

@@ -547,3 +547,107 @@ def test_cli_eval_scores_the_llm_backend(home, tmp_path):
         assert report["backend"] == "llm" and report["cases"] == 4
         assert all(v == 1.0 for v in report["accuracy"].values()), report["misses"]
         assert len(srv.requests) == 3  # the unaddressed case never reached the model
+
+
+# --------------------------------------------------------------------------------------------
+# A schema grammar-constrained decoding can enforce; bounded output; the new vocabulary
+# --------------------------------------------------------------------------------------------
+def _untyped(node, path="$"):
+    """Paths of schema nodes that constrain nothing (no type, enum, const or anyOf)."""
+    out = []
+    if isinstance(node, dict):
+        if "properties" in node:
+            for k, v in node["properties"].items():
+                if not any(key in v for key in ("type", "enum", "const", "anyOf", "oneOf", "allOf")):
+                    out.append(f"{path}.{k}")
+                out += _untyped(v, f"{path}.{k}")
+        for key in ("items", "anyOf", "oneOf"):
+            sub = node.get(key)
+            for i, s in enumerate(sub if isinstance(sub, list) else [sub] if sub else []):
+                if isinstance(s, dict) and not any(k in s for k in ("type", "enum", "const", "anyOf", "properties")):
+                    out.append(f"{path}.{key}[{i}]")
+                out += _untyped(s, f"{path}.{key}[{i}]")
+    return out
+
+
+def test_plan_schema_is_fully_typed():
+    from tensor_agent.planner.llm import plan_tool
+
+    params = plan_tool()["function"]["parameters"]
+    assert _untyped(params) == []
+    value = params["properties"]["constraints"]["items"]["properties"]["value"]
+    assert {s.get("type") for s in value["anyOf"]} == {"number", "string", "array"}
+    for field in ("techniques", "deploy_targets", "trackers", "framework", "register_name"):
+        assert field in params["properties"], field
+    names = params["properties"]["constraints"]["items"]["properties"]["name"]["enum"]
+    for setting in ("warmup_epochs", "dropout", "l1", "weight_decay", "patience", "grad_clip", "seed",
+                    "time_budget_s", "learning_rate", "data_path"):
+        assert setting in names
+
+
+def test_requests_bound_the_output(server, llm_settings):
+    from tensor_agent.planner.llm import MAX_TOKENS
+
+    server.push_error(400, "tools are not supported by this model")
+    server.push_content({"intents": ["design"], "modality": "tabular", "architecture": "xgboost", "peers": [],
+                         "constraints": [], "task": None, "clarification": None})
+    plan = _plan("@TENSOR design a model for my churn table", llm_settings)
+    assert plan.backend == "llm"
+    assert 0 < MAX_TOKENS <= 512
+    assert [r.json.get("max_tokens") for r in server.requests] == [MAX_TOKENS, MAX_TOKENS]
+
+
+def test_system_prompt_is_compact_and_fixed():
+    from tensor_agent.planner.llm import build_messages
+
+    a, b = build_messages("@TENSOR one"), build_messages("@TENSOR two")
+    assert a[0] == b[0]  # a fixed prefix: servers can cache the prompt
+    assert len(a[0]["content"]) <= 8000  # ~2k tokens (it was 11.5k characters, ~3.3k tokens)
+    for word in ("tune", "deploy", "track", "time_budget_s", "warmup_epochs", "deploy_targets", "register_name"):
+        assert f"`{word}`" in a[0]["content"], word
+
+
+def test_new_vocabulary_and_typed_fields_reach_the_plan(server, llm_settings):
+    text = "@TENSOR tune the CNN on the digits, then ship it with Docker and log it to W&B as digits-cnn"
+    server.push_tool_call({"intents": ["tune", "deploy", "track"], "modality": "image", "architecture": "cnn",
+                           "peers": [], "task": "classification", "clarification": None,
+                           "constraints": [{"name": "dropout", "value": 1.7, "text": "digits"},  # out of range
+                                           {"name": "epochs", "value": {"n": 3}, "text": "CNN"}],  # malformed
+                           "techniques": ["not-a-technique"], "deploy_targets": ["docker"],
+                           "trackers": ["wandb"], "framework": "torch", "register_name": "digits-cnn"})
+    plan = _plan(text, llm_settings)
+    assert plan.backend == "llm", plan.warnings
+    assert plan.intents == ["tune", "deploy", "track"]
+    assert plan.tools == ["design_architecture", "tune_model", "deploy_model", "track_experiment"]
+    assert plan.deploy_targets == ["docker"] and plan.trackers == ["wandb"] and plan.register_name == "digits-cnn"
+    assert plan.techniques == [] and plan.tune is not None
+    assert not any(c.name in ("dropout", "epochs") for c in plan.constraints)
+    assert any("ignored" in w for w in plan.warnings)
+
+
+def test_training_settings_from_the_model_reach_plan_settings(server, llm_settings):
+    from tensor_agent.contract import resolve
+
+    text = "@TENSOR train the MLP on iris, quit after a quarter of an hour, with a drop-out rate of a third"
+    server.push_tool_call({"intents": ["train"], "modality": "tabular", "architecture": "mlp", "peers": [],
+                           "task": "classification", "clarification": None,
+                           "constraints": [{"name": "time_budget_s", "value": 900, "text": "a quarter of an hour"},
+                                           {"name": "dropout", "value": 0.33, "text": "a drop-out rate of a third"}]})
+    plan = resolve(_plan(text, llm_settings), {})
+    assert plan.settings.time_budget_s == 900 and plan.settings.dropout == pytest.approx(0.33)
+
+
+@pytest.mark.skipif(not os.environ.get("TENSOR_TEST_LLM_URL"),
+                    reason="set TENSOR_TEST_LLM_URL (and TENSOR_TEST_LLM_MODEL) to an OpenAI-compatible server, "
+                           "e.g. llama.cpp's llama-server, to run this")
+def test_a_real_local_server_gives_a_usable_plan(settings):
+    """Against a real server (llama.cpp / vLLM): the typed schema is followed and the answer is bounded."""
+    real = dataclasses.replace(settings, planner="llm", llm_base_url=os.environ["TENSOR_TEST_LLM_URL"],
+                               llm_api_key=os.environ.get("TENSOR_TEST_LLM_KEY", "not-needed"),
+                               llm_model=os.environ.get("TENSOR_TEST_LLM_MODEL", "local"),
+                               llm_timeout=float(os.environ.get("TENSOR_TEST_LLM_TIMEOUT", "120")))
+    start = time.monotonic()
+    plan = _plan("@TENSOR design CNN architecture for image classification", real)
+    assert time.monotonic() - start <= real.llm_timeout + 1
+    assert plan.backend == "llm", plan.warnings
+    assert plan.intents and plan.intents[0] in INTENTS
