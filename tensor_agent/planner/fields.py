@@ -178,7 +178,7 @@ _SCRATCH = re.compile(r"\bfrom scratch\b|\brandom(?:ly)? init\w*|\bno pre-?train
 
 def pretrained(low: str, intents: list[str], family_pretrained: Optional[bool]) -> Optional[bool]:
     """False for "from scratch", True for pretrained / fine-tune wording, None when not said."""
-    if _SCRATCH.search(low):
+    if any(not negated(low, m.start()) for m in _SCRATCH.finditer(low)):
         return False
     if any(not negated(low, m.start()) for m in _PRETRAINED.finditer(low)):
         return True

@@ -39,8 +39,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
         r"(?! (?:[\w-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|yaml|dockerfiles?|pipelines?|"
         r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
-        r"hpo|study|studies|optuna)\b)", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
-        r"\bneed (?:a|an) (?:\w+ ){0,3}" + _MODEL + r"\b",
+        r"hpo|study|studies|optuna|(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b)", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
+        r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
     ),
@@ -51,7 +51,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
         r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
         r"\bgive me (?:the |some )?code\b", r"\bsnippet\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
-        r"\bfrom scratch in\b", r"\brunnable\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
+        r"\bfrom scratch in\b", r"\brunnable\b", r"\b(?:keras|jax|flax|tensorflow|pytorch|torch|sklearn|scikit-learn) (?:version|port|implementation|code|equivalent)\b",
+        r"\bport (?:it|this|that|the [\w-]+|my [\w-]+) (?:model )?(?:to|into) (?:keras|jax|flax|pytorch|tensorflow)\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
@@ -67,7 +68,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
         r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything)\b|\s*[,.;:!?]|\s*$)",
         r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
-        r"\bsearch (?:for (?:it|them|the best|good|better)|over|through|across)\b", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
+        r"\bsearch (?:for (?:it|them|the best|good|better)|over|through|across)\b",
+        r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
         r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
         r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b",
         r"\b(?:find|pick|get|choose|select|determine) (?:me )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
@@ -81,7 +83,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcontaineri[sz]\w*", r"\bdocker\w*", r"\btorch-?serve\b", r"\btf[- ]?serving\b", r"\btensorflow serving\b",
         r"\bk-?serve\b", r"\bkfserving\b", r"\binferenceservice\b", r"\bkubernetes\b", r"\bk8s\b", r"\bkubeflow\b", r"\bhelm\b",
         r"\bship (?:it |this |that |the model |my model |our model )?(?:to|into) (?:production|prod)\b",
-        r"\b(?:put|push|move|get|take|roll) (?:it |this |that |the model |my model |our model |v\d+ )?(?:out )?(?:in|into|to) (?:production|prod)\b",
+        r"\b(?:put|push|move|get|take|roll|ship|bring)\w* (?:[\w-]+ ){0,4}(?:out )?(?:in|into|to) (?:production|prod)\b",
+        r"\bexpos(?:e|ing) (?:[\w-]+ ){0,4}(?:as|via|through|behind|with|over) (?:an? |the )?(?:rest |http |grpc |web )?(?:api|endpoint|service|server)\b",
+        r"\bas (?:an? )?(?:rest |http |grpc |web )?(?:api|endpoint|(?:web |micro)service)\b",
         r"\bproductioni[sz]\w*", r"\bgo live\b",
         r"\b(?:http|rest|grpc|inference|prediction|serving|model) (?:endpoints?|apis?|servers?|services?)\b",
         r"\b(?:an?|the) endpoint\b", r"\bfastapi\b", r"\bbentoml\b", r"\bseldon\b", r"\bmlflow models? serve\b",
@@ -99,7 +103,10 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompar(?:e|ing) (?:[\w-]+ ){0,4}(?:runs|run ids|model versions|versions)\b",
         r"\bexport\w* (?:[\w-]+ ){0,4}to (?:w ?& ?b|wandb|mlflow|neptune)\b",
         r"\bexperiment tracking\b", r"\btrack (?:the |my |our |all |this |these )?(?:experiments?|runs?|metrics|training)\b",
-        r"\barchiv(?:e|ing) (?:the |old |version |v\d)", r"\bchampion\b", r"\bstaging\b",
+        r"\barchiv(?:e|ing) (?:the |old |version |v\d)", r"\bchampion\b", r"\bstaging\b", r"\bkeep track of\b",
+        r"\b(?:mark|tag|label|set|move|flag)\w* (?:[\w-]+ ){0,4}(?:as|to) (?:production|prod|staging|champion|challenger)\b",
+        r"\btag (?:it|this|the (?:[\w-]+ ){0,2}(?:model|run)|v\d+|version \d+)\b",
+        r"\brevert\w* (?:to|back)\b", r"\brestore (?:the )?(?:previous|old|last|earlier) (?:model )?version\b",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
@@ -125,7 +132,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b",
         r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
-        r"\brun (?:it|this|that|inference|(?:the |my |our |this )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)) (?:locally |offline )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\brun (?:it|this|that|inference|(?:the |my |our |this |a |an )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)|(?:the|my|our|this) [\w-]+) (?:locally |offline |fast |quickly )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:can|could|will|would) (?:it|this|my|the|our) (?:[\w-]+ ){0,8}(?:run|fit) (?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:get|have|make) (?:[\w-]+ ){0,5}(?:running|working|to run) (?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:make|get|making) (?:[\w-]+ ){0,4}(?:small|fast|light|lean|tiny|cheap) enough\b",
@@ -273,7 +280,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
         r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
         r"\bqueries\b", r"\bproduct descriptions?\b", r"\btopic\w*", r"\btoxic\w*", r"\bhate speech\b",
-        r"\bmedical notes\b", r"\bcontracts?\b", r"\bresumes?\b", r"\bsupport messages\b", r"\bchat messages\b",
+        r"\bmedical notes\b", r"\bcontracts?\b", r"\b(?:user|customer|support|incoming) (?:questions|queries|requests|messages|complaints|inquiries)\b", r"\bresumes?\b", r"\bsupport messages\b", r"\bchat messages\b",
     ),
 }
 

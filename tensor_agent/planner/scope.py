@@ -65,9 +65,11 @@ def mask_other_agents(text: str) -> str:
 
 # A negation word, then at most three words in the same clause, then the request word.
 _NEGATION = re.compile(
-    r"(?:\b(?:don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|"
-    r"no|not|never|without|nor|neither|skip(?:ping)?|avoid(?:ing)?|rather than|instead of|no need to|"
-    r"there'?s no need to|isn'?t|aren'?t|not going to|not planning to|not trying to|"
+    r"(?:\b(?:there'?s no need to|no need to|no need for|not going to|not planning to|not trying to|never mind|"
+    r"(?<!n't )(?<!not )forget(?: about)?|rather than|instead of|"
+    r"don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|"
+    r"no|not|never|without|nor|neither|skip(?:ping)?|avoid(?:ing)?|"
+    r"isn'?t|aren'?t|"
     r"i'?ll|i will|we'?ll|we will|i'?m going to|we'?re going to|i can|we can|i'?d rather|leave (?:the )?)"
     r"|\bhold off on)\s+((?:[\w'-]+\s+){0,3})$")
 # Words that end the scope of a negation before the request word ("not sure which model",

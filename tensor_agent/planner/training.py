@@ -61,7 +61,7 @@ _SETTINGS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p)) for name, 
                r"\bfor (\d+) (?:training )?(?:passes|iterations over the data)\b"),
     ("time_budget_s", r"\b(?:for|within|in|under|at most|max(?:imum)?|budget(?: of)?|limit(?: of)?|no more than|less than|"
                       r"takes?|only|just|a|cap(?:ped)? (?:of|at)|time[- ]box(?:ed)? (?:to|at))\s+(?:about |roughly |around |~|only |just |"
-                      r"the next |an? )?" + _NUMWORD + r"[- ]?(s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?)\b"
+                      r"an? )?" + _NUMWORD + r"[- ]?(s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?)\b"
                       r"(?:\s+(?:time )?budget)?|\btime[- _]?budget(?:_s)?\s*(?:of|=|:)?\s*" + _NUMWORD +
                       r"\s*(s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?)?\b|\b" + _NUMWORD +
                       r"[- ]?(s|sec|second|min|minute|h|hr|hour)s?[- ](?:time[- ])?budget\b"),
@@ -70,7 +70,8 @@ _UNIT_S = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min": 60, "m
            "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
 _LATENCY_CONTEXT = re.compile(r"latenc|inference|respon|per (?:image|request|query|sample|prediction|call|frame|item)|"
                               r"real[- ]?time|predict|answer|reply|replies|p9\d|audio|clips?|window|speech|video|footage|"
-                              r"record|of data|long\b|sampl(?:e|ing) every")
+                              r"record|of data|long\b|sampl(?:e|ing) every|forecast|horizon|ahead|history|histories|past|last|"
+                              r"every|interval|lag|window")
 _TRAINING_LATENCY = re.compile(r"latency|throughput|inference|fps|\bms\b|per (?:image|request)")
 _INT_SETTINGS = {"warmup_epochs", "patience", "seed", "batch_size", "epochs"}
 
