@@ -114,22 +114,24 @@ def _one_trial(study, trial, spec: TaskSpec, ctx, parent: Optional[str], deadlin
     from tensor_agent.tools.core.tracking import mlflow_run
 
     params = {p.name: p.suggest(trial) for p in spec.space}
-    log_every = 10 if spec.kind == "xgboost" else 1
     tags = {"optuna.study": study.study_name, "optuna.trial": trial.number, "tensor.family": spec.family,
             "tensor.dataset": spec.dataset, "tensor.stage": "tune-trial",
             "warm_start": trial.user_attrs.get("source")}
+    steps: list[tuple[int, float]] = []
     with mlflow_run(ctx, f"{study.study_name}-trial-{trial.number}", parent_run_id=parent, tags=tags) as run:
         run.log_params(params)
 
         def report(step: int, value: float) -> None:
-            if step % log_every == 0:
-                run.log_metrics({spec.metric: value}, step=step)
+            steps.append((step, value))
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at step {step}")
 
         try:
-            out = run_trial(spec, params, report=report, deadline=deadline)
+            try:
+                out = run_trial(spec, params, report=report, deadline=deadline)
+            finally:
+                _log_curve(run, spec.metric, steps)
         except optuna.TrialPruned as exc:
             run.set_tags({"optuna.state": "PRUNED", "pruned": str(exc)})
             return TrialState.PRUNED, None
@@ -143,3 +145,15 @@ def _one_trial(study, trial, spec: TaskSpec, ctx, parent: Optional[str], deadlin
         trial.set_user_attr("test_metrics", out.test_metrics)
         trial.set_user_attr("epochs_run", out.epochs_run)
         return TrialState.COMPLETE, out.value
+
+
+def _log_curve(run, metric: str, steps: list[tuple[int, float]]) -> None:
+    """The per-epoch (per-round) validation curve of a trial, in batched MLflow writes."""
+    import math
+
+    from mlflow.entities import Metric
+
+    ts = int(time.time() * 1000)
+    items = [Metric(metric, float(v), ts, int(s)) for s, v in steps if math.isfinite(v)]
+    for i in range(0, len(items), 1000):
+        run.client.log_batch(run.run_id, metrics=items[i:i + 1000])

@@ -18,7 +18,7 @@ from .storage import open_storage, storage_url
 WORKER_GRACE_S = 120.0
 
 
-def _create_study(name: str, storage, spec: TaskSpec, args, notes: list[str]):
+def create_study(name: str, storage, spec: TaskSpec, args, notes: list[str]):
     import optuna
 
     sampler = make_sampler(args.sampler, seed=args.seed, n_trials=args.trials)
@@ -125,7 +125,7 @@ def run_search(plan, ctx, spec: TaskSpec, args, *, notes: list[str], study_name:
     t0, log, warnings = time.time(), _log(ctx), []
     url = storage_url(ctx.settings, args.storage)
     storage = open_storage(url)
-    study, spec, continued = _create_study(study_name, storage, spec, args, notes)
+    study, spec, continued = create_study(study_name, storage, spec, args, notes)
     tags = {"tensor.stage": "tune", "tensor.family": spec.family, "tensor.dataset": spec.dataset,
             "optuna.study": study_name, "optuna.storage": url}
     with mlflow_run(ctx, study_name, tags=tags) as parent:

@@ -168,7 +168,13 @@ def _log(ctx):
 
 
 def launch_workers(n: int, study: str, url: str, settings, *, threads: Optional[int] = None) -> list:
-    """Start `n` worker processes on one study (each: `python -m tensor_agent.tools.tune.worker`)."""
+    """Start `n` worker processes on one study (each: `python -m tensor_agent.tools.tune.worker`).
+
+    The MLflow store is created first: several processes creating one SQLite store at once would race.
+    """
+    from tensor_agent.tools.core.tracking import _experiment_id, get_client
+
+    _experiment_id(get_client(settings), settings)
     env = dict(os.environ, TENSOR_HOME=str(settings.home))
     if threads:
         env["TENSOR_THREADS"] = str(threads)
