@@ -141,8 +141,10 @@ def _plan(name: str, request: str, options: dict, settings):
 
 
 def run_tool(name: str, arguments: Mapping[str, Any], runtime: Optional[ToolRuntime] = None,
-             on_progress: Optional[Callable[[dict], None]] = None) -> dict:
+             on_progress: Optional[Callable[[dict], None]] = None, *, context: Any = None) -> dict:
     """Run catalogue tool `name` with the model's arguments in the runtime's thread; its output as JSON.
+
+    `context` (a tensor_agent.state.Context) replaces the runtime's, for callers outside LangGraph (the MCP server).
 
     Raises:
         TensorError: bad input (2), cannot be met (3), back-end unavailable (4).
@@ -150,7 +152,7 @@ def run_tool(name: str, arguments: Mapping[str, Any], runtime: Optional[ToolRunt
     from tensor_agent.tools import get_tool
     from tensor_agent.tools.core.context import ToolContext
 
-    ctx = _context(runtime)
+    ctx = context if context is not None else _context(runtime)
     args = {k: v for k, v in dict(arguments).items() if v is not None}
     request = str(args.pop("request", "") or "").strip()
     if not request:
