@@ -304,7 +304,9 @@ def outcome_from(outcome: dict, *, design_id: str = "", stage: Optional[str] = N
         run_key=str(o.get("run_key") or o.get("seed_key") or ""),
         plan_text=str(o.get("plan_text") or d.get("plan_text") or ""),
         counted=counted, exit_code=_int(o.get("exit_code")), chance=chance,
-        at_chance=success and is_at_chance(value, chance, n_test, metric), n_test=n_test,
+        at_chance=success and (bool((o.get("baselines") or {}).get("near_chance")) if isinstance(o.get("baselines"), dict)
+                               and "near_chance" in o["baselines"] else is_at_chance(value, chance, n_test, metric)),
+        n_test=n_test,
         requested_family=requested if requested and requested != family else "",
     )
 
@@ -341,8 +343,9 @@ def _status(o: dict, stage: str, value: Optional[float], metrics: dict) -> tuple
 def chance_of(o: dict, metric: str, task: str) -> tuple[Optional[float], Optional[int]]:
     """(chance level, test examples) of a classification result.
 
-    The chance level is the majority-class baseline the trainer reports (`baselines.majority_class`, a
-    `majority_class_rate`, or a baseline row named majority/chance), else 1 / num_classes.
+    The chance level is the majority-class baseline the trainer reports (`TrainingReport.baselines`:
+    `majority_rate` and `test_n`, or a baseline row named majority/chance), else 1 / num_classes. When the
+    trainer also says whether the result is `near_chance`, that verdict is kept.
     """
     sizes = find(o, "sizes", default={})
     n_test = _int(sizes.get("test")) if isinstance(sizes, dict) else None
@@ -352,7 +355,8 @@ def chance_of(o: dict, metric: str, task: str) -> tuple[Optional[float], Optiona
     base = o.get("baselines") or find(o, "baselines", default=None)
     rate = None
     if isinstance(base, dict):
-        for key in ("majority_class", "majority", "majority_class_rate", "chance", "most_frequent"):
+        n_test = n_test or _int(base.get("test_n"))
+        for key in ("majority_rate", "majority_class", "majority", "majority_class_rate", "chance", "most_frequent"):
             v = base.get(key)
             rate = _num(v.get("value", v.get(metric)) if isinstance(v, dict) else v)
             if rate is not None:

@@ -1,88 +1,102 @@
-"""Facts the stand-in peers read from a plan and its context (cheap, no heavy imports)."""
+"""Facts the stand-in peers read from a plan and the turn's context (cheap, no heavy imports).
+
+Peers decide from the plan's fields (modality, task, architecture, topics, techniques, settings, data,
+regime, constraints) and the context objects (results of the tools that ran, the thread's artifacts
+such as the current model), never from `plan.text`. Family facts come from `tensor_agent.catalogue`.
+"""
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
+from tensor_agent.catalogue import DATASETS, FAMILIES, family_modality
 from tensor_agent.schema import Plan
 
-#: architecture family -> modality when the plan has no modality.
-FAMILY_MODALITY = {
-    "xgboost": "tabular", "mlp": "tabular", "cnn": "image", "resnet": "image", "efficientnet": "image",
-    "convnext": "image", "vit": "image", "bert": "text", "t5": "text", "gpt": "text_generation",
-    "mamba": "sequence", "diffusion": "image_generation", "gcn": "graph", "gat": "graph", "graphsage": "graph",
-}
-
-_WORD_MODALITY = [
-    (r"\b(time[- ]?series|forecast\w*|sensor|audio|speech|genom\w*|dna|long sequence\w*)\b", "sequence"),
-    (r"\b(graph|node|edge|molecul\w*|social network)\b", "graph"),
-    (r"\b(image generation|generate images|text[- ]to[- ]image|gan)\b", "image_generation"),
-    (r"\b(language model|text generation|generate text|chatbot|llm)\b", "text_generation"),
-    (r"\b(image|photo|picture|vision|pixel|x-ray|mri|scan)s?\b", "image"),
-    (r"\b(text|nlp|sentiment|document|review|token|sentence|translation|summari[sz]\w*)s?\b", "text"),
-    (r"\b(tabular|table|csv|churn|column|feature|spreadsheet|fraud|credit)s?\b", "tabular"),
-]
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 
 
-def text_of(plan: Plan) -> str:
-    """The plan's message, lower-cased."""
-    return (plan.text or "").lower()
+def _get(obj: Any, key: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    return getattr(obj, key, None)
 
 
-def has(text: str, *patterns: str) -> bool:
-    """Whether any regex in `patterns` matches `text`."""
-    return any(re.search(p, text) for p in patterns)
+def result(context: Optional[Mapping[str, Any]], tool: str) -> dict:
+    """The JSON dict of a tool's result this turn ({} when it did not run)."""
+    res = ((context or {}).get("results") or {}).get(tool)
+    if hasattr(res, "model_dump"):
+        res = res.model_dump(mode="json")
+    return dict(res) if isinstance(res, Mapping) else {}
+
+
+def model_ref(context: Optional[Mapping[str, Any]]) -> dict:
+    """The thread's current model as the artifacts name it (family, path, dataset, ...) or {}."""
+    ref = ((context or {}).get("artifacts") or {}).get("model") or {}
+    return dict(ref) if isinstance(ref, Mapping) else {}
+
+
+def data_path(plan: Plan) -> Optional[str]:
+    """The user's data file or folder from the plan's data source."""
+    return plan.data.data_path if plan.data is not None and plan.data.data_path else None
+
+
+def dataset_name(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> Optional[str]:
+    """The data the turn is about: the plan's data source, else the trained / current model's dataset."""
+    if plan.data is not None and plan.data.ref:
+        return plan.data.ref
+    return result(context, "train_model").get("dataset") or model_ref(context).get("dataset") or \
+        plan.constraint("dataset")
 
 
 def modality_of(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> Optional[str]:
-    """The plan's modality, else inferred from the architecture, the current model, or words."""
+    """The plan's modality, else the catalogue's for its family, the tools' results, the current model or the data."""
     if plan.modality:
         return plan.modality
     if plan.architecture:
-        return FAMILY_MODALITY.get(plan.architecture)
-    results = (context or {}).get("results") or {}
+        return family_modality(plan.architecture)
     for tool in ("design_architecture", "train_model"):
-        res = results.get(tool) or {}
-        if isinstance(res, Mapping) and res.get("modality"):
-            return res["modality"]
-    model = ((context or {}).get("artifacts") or {}).get("model") or {}
-    if model.get("family") in FAMILY_MODALITY:
-        return FAMILY_MODALITY[model["family"]]
-    t = text_of(plan)
-    for pattern, modality in _WORD_MODALITY:
-        if re.search(pattern, t):
-            return modality
+        res = result(context, tool)
+        mod = res.get("modality") or (res.get("dataset_info") or {}).get("modality")
+        if mod:
+            return mod
+    mod = family_modality(model_ref(context).get("family"))
+    if mod:
+        return mod
+    name = dataset_name(plan, context)
+    if name in DATASETS:
+        return DATASETS[name].modality
+    if name:
+        p = Path(str(name))
+        if p.suffix.lower() in TABLE_SUFFIXES:
+            return "tabular"
+        if p.suffix.lower() in (".jsonl", ".json"):
+            return "text"
     return None
 
 
-def task_of(plan: Plan, modality: Optional[str]) -> str:
-    """Task type: the plan's, else inferred from modality and words."""
-    t = text_of(plan)
-    regression_words = has(t, r"\bregress\w*", r"\bpredict (the )?(price|value|amount|demand)", r"\bforecast")
-    if plan.task == "regression" and not regression_words and has(
-            t, r"\bclass\w*", r"\bsentiment", r"\bcategor\w*", r"\bspam\b", r"\brecogni[sz]\w*"):
-        return "classification"  # the words say classification; trust them over a guessed task
+def task_of(plan: Plan, modality: Optional[str], context: Optional[Mapping[str, Any]] = None) -> str:
+    """Task kind: the plan's, else the trained model's, else the family's default, else the modality's."""
     if plan.task:
         return plan.task
-    if regression_words:
-        return "regression"
-    if has(t, r"\bdetect\w*\b.*\bobject", r"\bobject detection", r"\bbounding box"):
-        return "detection"
-    if has(t, r"\bsegment\w*"):
-        return "segmentation"
+    task = (result(context, "train_model").get("dataset_info") or {}).get("task") or model_ref(context).get("task")
+    if task:
+        return task
+    spec = FAMILIES.get(plan.architecture or "")
+    if spec is not None:
+        return spec.tasks[0]
     if modality in ("text_generation", "image_generation"):
         return "generation"
     if modality == "graph":
-        return "link_prediction" if has(t, r"\blink prediction", r"\brecommend") else "node_classification"
-    if has(t, r"\btranslat\w*", r"\bsummari[sz]\w*"):
-        return "seq2seq"
+        return "node_classification"
     return "classification"
 
 
 def techniques(plan: Plan) -> list[str]:
-    """All technique constraints (the planner may give one value, a list, or several constraints)."""
-    out: list[str] = []
+    """Techniques named in the plan (`plan.techniques`, plus legacy `technique` constraints)."""
+    out = [str(t).lower() for t in plan.techniques]
     for c in plan.constraints:
         if c.name == "technique":
             vals = c.value if isinstance(c.value, (list, tuple)) else [c.value]
@@ -103,23 +117,17 @@ def dataset_size(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> tup
         n = _as_int(plan.constraint(name))
         if n:
             return n, f"constraint {name}"
-    results = (context or {}).get("results") or {}
-    train = results.get("train_model") or {}
-    if isinstance(train, Mapping):
-        sizes = train_sizes(train)
-        if isinstance(sizes, Mapping):
-            total = sum(_as_int(v) or 0 for v in sizes.values())
-            if total:
-                return total, "train_model sizes"
-    est = results.get("estimate_data") or {}
-    if isinstance(est, Mapping):
-        n = _as_int(est.get("available"))
-        if n:
-            return n, "estimate_data (available)"
-        samples = est.get("samples")
-        n = _as_int(samples.get("typical")) if isinstance(samples, Mapping) else None
-        if n and samples.get("unit", "").startswith("labelled"):
-            return n, "estimate_data (estimated need)"
+    total = sum(_as_int(v) or 0 for v in train_sizes(result(context, "train_model")).values())
+    if total:
+        return total, "train_model sizes"
+    est = result(context, "estimate_data")
+    n = _as_int(est.get("available"))
+    if n:
+        return n, "estimate_data (available)"
+    samples = est.get("samples")
+    n = _as_int(samples.get("typical")) if isinstance(samples, Mapping) else None
+    if n and str(samples.get("unit", "")).startswith("labelled"):
+        return n, "estimate_data (estimated need)"
     return None, "unknown"
 
 
@@ -134,11 +142,18 @@ def train_sizes(train: Any) -> dict:
 
 
 def num_classes(plan: Plan, context: Optional[Mapping[str, Any]] = None) -> Optional[int]:
+    """Classes of the task: a constraint, the trained/current model, or the built-in dataset."""
     n = _as_int(plan.constraint("num_classes"))
     if n:
         return n
-    model = ((context or {}).get("artifacts") or {}).get("model") or {}
-    return _as_int(model.get("num_classes"))
+    n = _as_int((result(context, "train_model").get("dataset_info") or {}).get("num_classes"))
+    if n:
+        return n
+    n = _as_int(model_ref(context).get("num_classes"))
+    if n:
+        return n
+    name = dataset_name(plan, context)
+    return DATASETS[name].num_classes if name in DATASETS else None
 
 
 def flatten(obj: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:

@@ -1,9 +1,13 @@
-"""ECLIPSE stand-in: evaluation strategy (metrics and validation scheme) for the plan.
+"""ECLIPSE stand-in: evaluates the turn's model, or gives the evaluation strategy when there is none.
 
-The scheme depends on modality, task and data size: stratified k-fold for small tabular
-sets, hold-out + untouched test for large ones, time-based splits for sequences, node
-splits for graphs, perplexity for language models, FID/IS for image generation, plus
-calibration and bootstrap confidence intervals.
+With a current model (context: a ModelHandle, the train_model result's saved model or the thread's
+`artifacts["model"]`), ECLIPSE measures it on its test split (`evaluation.py`): per-class precision,
+recall and F1, the confusion matrix (numbers and a PNG under the workspace artifacts) and bootstrap 95%
+confidence intervals of accuracy and macro-F1. Always, it gives the validation scheme and metrics for
+the plan's modality, task and data size: stratified k-fold for small tabular sets, hold-out + untouched
+test for large ones, time-based splits for forecasting, node splits for graphs, perplexity for
+language models, FID/IS for image generation. It decides from the plan fields and the context, never
+from the message text.
 """
 
 from __future__ import annotations
@@ -11,9 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
-from tensor_agent.peers.common import (
-    dataset_size, fmt_int, has, modality_of, num_classes, task_of, text_of, train_sizes,
-)
+from tensor_agent.peers.common import data_path, dataset_size, fmt_int, modality_of, num_classes, task_of, train_sizes
 from tensor_agent.peers.registry import PeerReply, Section, register_peer
 from tensor_agent.schema import Plan
 
@@ -21,10 +23,9 @@ SMALL = 10_000     # below: k-fold cross-validation is affordable and needed for
 LARGE = 100_000    # above: a single stratified hold-out is precise enough
 
 
-def _split(modality: Optional[str], task: str, n: Optional[int], text: str) -> tuple[dict, list[str]]:
+def _split(modality: Optional[str], task: str, n: Optional[int], *, temporal: bool,
+           grouped: bool) -> tuple[dict, list[str]]:
     """Validation scheme (machine-readable) and its explanation."""
-    temporal = has(text, r"time[- ]?series", r"forecast\w*", r"temporal", r"\bsensor", r"\bstock", r"\bdemand")
-    grouped = has(text, r"\bpatient", r"\buser", r"\bcustomer", r"\bsubject", r"\bsession", r"\bgroup")
     if temporal:
         k = 5 if (n or 0) < LARGE else 3
         scheme = {"split": "time_based", "method": "rolling-origin (expanding window) backtest", "folds": k,
@@ -75,9 +76,9 @@ def _split(modality: Optional[str], task: str, n: Optional[int], text: str) -> t
     return scheme, why
 
 
-def _metrics(modality: Optional[str], task: str, k: Optional[int], text: str) -> tuple[str, list[str], list[str]]:
+def _metrics(modality: Optional[str], task: str, k: Optional[int], *, imbalanced: bool,
+             temporal: bool) -> tuple[str, list[str], list[str]]:
     """Primary metric, secondary metrics, explanations."""
-    imbalanced = has(text, r"imbalanc\w*", r"\brare\b", r"\bfraud", r"\banomal\w*", r"\bskew\w*", r"minority")
     if modality == "text_generation" or task == "generation" and modality != "image_generation":
         return "perplexity", ["bits_per_token", "exact_match/BLEU/ROUGE on task prompts", "human preference win-rate"], [
             "Perplexity = exp(mean token cross-entropy) on held-out text; compare only with the same tokenizer.",
@@ -89,8 +90,8 @@ def _metrics(modality: Optional[str], task: str, k: Optional[int], text: str) ->
     if task == "seq2seq":
         return "BLEU/chrF (translation) or ROUGE-L (summarisation)", ["BERTScore", "exact match", "human adequacy rating"], [
             "Report corpus-level BLEU/chrF (sacreBLEU signature) or ROUGE-L; add BERTScore for paraphrase tolerance."]
-    if task == "regression" or has(text, r"forecast\w*"):
-        return "MAE", ["RMSE", "MAPE/sMAPE" if has(text, r"forecast\w*") else "R²", "residual plots"], [
+    if task in ("regression", "forecasting") or temporal:
+        return "MAE", ["RMSE", "MAPE/sMAPE" if temporal else "R²", "residual plots"], [
             "MAE is robust and in the target's unit; RMSE penalises large errors; compare with a naive baseline "
             "(last value / seasonal naive for forecasts, the mean for regression)."]
     if task == "link_prediction":
@@ -99,7 +100,7 @@ def _metrics(modality: Optional[str], task: str, k: Optional[int], text: str) ->
         return "mAP@[.5:.95]", ["mAP@.5", "recall at fixed precision"], ["COCO-style mAP over IoU thresholds."]
     if task == "segmentation":
         return "mean IoU", ["Dice", "pixel accuracy"], ["Mean IoU over classes; Dice for medical-style masks."]
-    binary = k == 2 or has(text, r"\bbinary\b", r"\bfraud", r"\bchurn", r"\bspam", r"\bdefault")
+    binary = k == 2
     if imbalanced:
         primary = "PR-AUC" if binary else "macro-F1"
         return primary, ["ROC-AUC" if binary else "balanced accuracy", "per-class recall", "confusion matrix"], [
@@ -144,33 +145,107 @@ def _measured(context: dict) -> tuple[list[str], dict]:
     return [line], {"accuracy": float(acc), "n_test": int(n_test), "ci95": [lo, hi]}
 
 
+def _data_facts(plan: Plan, context: dict) -> dict:
+    """Facts from the data file itself (rows, ID-like columns, class balance) when the plan names one."""
+    path = data_path(plan)
+    if not path:
+        return {}
+    from tensor_agent.peers.profile import profile_data
+
+    prof = profile_data(path, plan.data.target_column if plan.data else None)
+    return {"rows": prof["rows"], "id_like": prof.get("id_like") or [],
+            "minority_share": (prof.get("class_balance") or {}).get("minority_share"),
+            "classes": (prof.get("class_balance") or {}).get("classes")}
+
+
+def _measured_lines(m: dict) -> list[str]:
+    """Readable lines of evaluate_current_model's numbers."""
+    b = m["bootstrap"]
+    lines = [f"{m['model']['family']} on {m['model']['dataset']} test split ({m['n_test']:,} examples, seed "
+             f"{m['model']['seed']}): accuracy {m['accuracy']:.4f} (95% bootstrap CI {b['accuracy'][0]:.4f}-"
+             f"{b['accuracy'][1]:.4f}), macro-F1 {m['macro_avg']['f1']:.4f} (CI {b['macro_f1'][0]:.4f}-"
+             f"{b['macro_f1'][1]:.4f}; {b['resamples']} resamples)"]
+    for name, (c, row) in zip(m["class_names"], m["per_class"].items()):
+        lines.append(f"class {name}: precision {row['precision']:.3f}, recall {row['recall']:.3f}, "
+                     f"F1 {row['f1']:.3f}, support {row['support']}")
+    return lines
+
+
+def _confusion_lines(m: dict) -> list[str]:
+    cm = m["confusion_matrix"]
+    worst = sorted(((cm[i][j], m["class_names"][i], m["class_names"][j]) for i in range(len(cm))
+                    for j in range(len(cm)) if i != j and cm[i][j]), reverse=True)[:3]
+    lines = ["rows = true class, columns = predicted: " + " | ".join(" ".join(str(v) for v in row) for row in cm)]
+    if worst:
+        lines.append("most confused: " + "; ".join(f"{t} taken for {p} ({n}x)" for n, t, p in worst))
+    lines.append(f"PNG: {m['confusion_png']}")
+    return lines
+
+
 @register_peer("ECLIPSE", standin=True)
 def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
-    """Metrics and validation scheme for the plan's modality, task and data size."""
-    text = text_of(plan)
-    modality = modality_of(plan, context)
-    task = task_of(plan, modality)
-    n, n_src = dataset_size(plan, context)
-    k = num_classes(plan, context)
-    scheme, split_why = _split(modality, task, n, text)
-    primary, secondary, metric_why = _metrics(modality, task, k, text)
+    """Measure the current model on its test split (when there is one); the validation scheme and metrics."""
+    from tensor_agent.peers.evaluation import evaluate_current_model, find_model
 
-    uncertainty: list[str] = []
+    context = context or {}
+    modality = modality_of(plan, context)
+    task = task_of(plan, modality, context)
+    facts = _data_facts(plan, context)
+    n, n_src = dataset_size(plan, context)
+    if n is None and facts.get("rows"):
+        n, n_src = facts["rows"], f"rows of {data_path(plan)}"
+    k = num_classes(plan, context) or facts.get("classes")
+    temporal = task == "forecasting"
+    imbalanced = "class_imbalance" in plan.topics or (facts.get("minority_share") or 1.0) < 0.1
+    scheme, split_why = _split(modality, task, n, temporal=temporal, grouped=bool(facts.get("id_like")))
+    primary, secondary, metric_why = _metrics(modality, task, k, imbalanced=imbalanced, temporal=temporal)
+    handle = find_model(context)
+    evaluated = evaluate_current_model(plan, context, handle) if handle is not None else None
+    sections, data = _strategy_sections(plan, modality, task, n, scheme, split_why, primary, secondary, metric_why,
+                                        context)
+    if evaluated:
+        sections = [Section(title="Measured on the test split", items=_measured_lines(evaluated)),
+                    Section(title="Confusion matrix", items=_confusion_lines(evaluated))] + sections
+        b = evaluated["bootstrap"]
+        summary = (f"Measured {evaluated['model']['family']} on its {evaluated['n_test']:,}-example test split: "
+                   f"accuracy {evaluated['accuracy']:.4f} [95% CI {b['accuracy'][0]:.4f}, {b['accuracy'][1]:.4f}], "
+                   f"macro-F1 {evaluated['macro_avg']['f1']:.4f}; per-class metrics and the confusion matrix below. "
+                   f"Validation scheme: {scheme['method']}.")
+    else:
+        summary = (f"Use {scheme['method']} and report {primary} (with {', '.join(secondary[:2])}) "
+                   f"for {modality or 'this'} {task.replace('_', ' ')}"
+                   + ((f" with the ~{fmt_int(n)} examples estimate_data says you need" if "need" in n_src
+                       else f" with {fmt_int(n)} examples") if n else "") + ", with bootstrap 95% confidence intervals.")
+    recs = [f"Split: {scheme['method']}.", f"Primary metric: {primary}; also {', '.join(secondary)}.",
+            "Report mean ± 95% CI over ≥3 seeds; never tune on the test split."]
+    if evaluated:
+        names = dict(zip((str(label) for label in evaluated["labels"]), evaluated["class_names"]))
+        weak_key, weak = min(evaluated["per_class"].items(), key=lambda kv: kv[1]["f1"])
+        recs.insert(0, f"Weakest class: {names.get(weak_key, weak_key)} (F1 {weak['f1']:.3f}): look at its "
+                       "confusions first.")
+    data.update({"modality": modality, "task": task, "dataset_size": n, "dataset_size_source": n_src, "num_classes": k,
+                 "scheme": scheme, "primary_metric": primary, "secondary_metrics": secondary,
+                 "evaluation": evaluated})
+    return PeerReply(peer="ECLIPSE", summary=summary, sections=sections, recommendations=recs, data=data)
+
+
+def _strategy_sections(plan: Plan, modality: Optional[str], task: str, n: Optional[int], scheme: dict,
+                       split_why: list[str], primary: str, secondary: list[str], metric_why: list[str],
+                       context: dict) -> tuple[list[Section], dict]:
+    """The validation-scheme, metric, uncertainty and checks sections (and their data)."""
     n_test = None
     if n:
         frac = (scheme.get("fractions") or [None, None, scheme.get("test_fraction") or 0.2])[-1] or 0.2
         n_test = max(1, int(n * frac))
     hw = _ci_halfwidth(n_test)
-    uncertainty.append("95% confidence intervals by bootstrap: resample the test predictions 1,000 times and report "
-                       "the 2.5-97.5 percentiles of the metric.")
+    uncertainty = ["95% confidence intervals by bootstrap: resample the test predictions 1,000 times and report "
+                   "the 2.5-97.5 percentiles of the metric."]
     if hw is not None:
         uncertainty.append(f"With ~{fmt_int(n_test)} test examples an accuracy near 90% is known to about ±{hw * 100:.1f} "
                            "points (95%), so smaller differences between models are noise.")
     uncertainty.append("Compare two models on the same test set with a paired test (McNemar for classifiers, "
                        "paired bootstrap otherwise), and over ≥3 training seeds.")
-    measured_lines, measured = _measured(context or {})
-    uncertainty = measured_lines + uncertainty
-
+    measured_lines, measured = _measured(context)
     checks = ["Leakage: fit every preprocessing step on the training split only; check for duplicates across splits."]
     if modality not in ("text_generation", "image_generation") and task in ("classification", "node_classification"):
         checks.append("Calibration: reliability diagram and expected calibration error (ECE, 15 bins); "
@@ -183,24 +258,8 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
     if plan.constraint("accuracy_target") is not None:
         checks.append(f"Acceptance: the lower end of the 95% CI of {primary} must clear the target "
                       f"{plan.constraint('accuracy_target')}, not just the point estimate.")
-
-    summary = (f"Use {scheme['method']} and report {primary} (with {', '.join(secondary[:2])}) "
-               f"for {modality or 'this'} {task.replace('_', ' ')}"
-               + ((f" with the ~{fmt_int(n)} examples estimate_data says you need" if "need" in n_src
-                   else f" with {fmt_int(n)} examples") if n else "") + ", with bootstrap 95% confidence intervals.")
-    recs = [f"Split: {scheme['method']}.", f"Primary metric: {primary}; also {', '.join(secondary)}.",
-            "Report mean ± 95% CI over ≥3 seeds; never tune on the test split."]
-    return PeerReply(
-        peer="ECLIPSE",
-        summary=summary,
-        sections=[
-            Section(title="Validation scheme", items=split_why),
-            Section(title="Metrics", items=[f"Primary: {primary}", f"Secondary: {', '.join(secondary)}", *metric_why]),
-            Section(title="Uncertainty", items=uncertainty),
-            Section(title="Checks", items=checks),
-        ],
-        recommendations=recs,
-        data={"modality": modality, "task": task, "dataset_size": n, "dataset_size_source": n_src,
-              "num_classes": k, "scheme": scheme, "primary_metric": primary, "secondary_metrics": secondary,
-              "bootstrap_resamples": 1000, "ci_halfwidth_at_90pct": hw, "measured": measured},
-    )
+    sections = [Section(title="Validation scheme", items=split_why),
+                Section(title="Metrics", items=[f"Primary: {primary}", f"Secondary: {', '.join(secondary)}", *metric_why]),
+                Section(title="Uncertainty", items=measured_lines + uncertainty),
+                Section(title="Checks", items=checks)]
+    return sections, {"bootstrap_resamples": 1000, "ci_halfwidth_at_90pct": hw, "measured": measured}

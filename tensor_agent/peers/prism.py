@@ -1,28 +1,23 @@
-"""PRISM stand-in: a data preparation checklist for the plan's modality.
+"""PRISM stand-in: profiles the turn's actual data and proposes the preparation steps it would apply.
 
-Covers cleaning, missing values, imbalance, augmentation, leakage, label noise and EDA;
-what the message asks about explicitly comes first and is marked as requested.
+With a data file or image folder in the plan (`plan.data.data_path`), PRISM reads it (`profile.py`):
+column types, missing values per column, duplicate rows, class balance of the target, leakage hints
+(ID-like columns, columns that predict the target almost perfectly or are named after it) and the
+preparation steps that follow from those findings. Without one it gives the modality's checklist. The
+topics the plan names (`plan.topics`: class imbalance, augmentation, label noise) come first.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
-from tensor_agent.peers.common import dataset_size, fmt_int, has, modality_of, num_classes, task_of, text_of
+from tensor_agent.peers.common import dataset_size, fmt_int, modality_of, num_classes, result, task_of
 from tensor_agent.peers.registry import PeerReply, Section, register_peer
 from tensor_agent.schema import Plan
 
-#: topic -> regexes that say the user asked about it.
-TOPICS: dict[str, tuple[str, ...]] = {
-    "missing": (r"missing", r"\bnan", r"\bnull", r"imput\w*", r"\bgaps?\b"),
-    "imbalance": (r"imbalanc\w*", r"\bskew\w*", r"\brare\b", r"minority", r"oversampl\w*", r"smote"),
-    "cleaning": (r"\bclean\w*", r"\bdirty", r"duplicate\w*", r"outlier\w*", r"\bnois\w*", r"preprocess\w*"),
-    "augmentation": (r"augment\w*",),
-    "label_noise": (r"label nois\w*", r"mislabel\w*", r"noisy label\w*", r"annotation (error|quality)\w*"),
-    "leakage": (r"leak\w*",),
-    "eda": (r"\beda\b", r"explor\w* (data )?analys\w*", r"\banaly[sz]\w*", r"distribution\w*", r"profil\w*"),
-    "features": (r"feature engineer\w*", r"\bfeatures?\b", r"\bencod\w*", r"\bscal\w*", r"normali[sz]\w*"),
-}
+#: plan topic (tensor_agent/planner/topics.py) -> checklist topic
+PLAN_TOPICS: dict[str, str] = {"class_imbalance": "imbalance", "augmentation": "augmentation",
+                               "label_noise": "label_noise"}
 
 GENERIC: dict[str, list[str]] = {
     "cleaning": ["Remove exact and near duplicates (hash rows/files/texts) before splitting.",
@@ -98,45 +93,101 @@ TITLES = {"eda": "Exploratory analysis", "cleaning": "Cleaning", "missing": "Mis
           "augmentation": "Augmentation"}
 
 
-@register_peer("PRISM", standin=True)
-def prism(plan: Plan, context: dict[str, Any]) -> PeerReply:
-    """Data preparation checklist for the plan's modality, requested topics first."""
-    text = text_of(plan)
-    modality = modality_of(plan, context)
-    task = task_of(plan, modality)
-    n, _ = dataset_size(plan, context)
-    k = num_classes(plan, context)
-    requested = [t for t in ORDER if has(text, *TOPICS[t])]
+def _data_path(plan: Plan, context: dict) -> Optional[str]:
+    if plan.data is not None and plan.data.data_path:
+        return plan.data.data_path
+    ds = result(context, "train_model").get("dataset_info") or {}
+    src = ds.get("source")
+    return src if src and ("/" in str(src) or "." in str(src)) and not str(src).startswith("sklearn") else None
+
+
+def _profile_sections(prof: dict, steps: list[str]) -> list[Section]:
+    """Sections reporting what the profile found."""
+    cols = prof.get("columns") or []
+    kinds: dict[str, list[str]] = {}
+    for c in cols:
+        kinds.setdefault(c["kind"], []).append(c["name"])
+    overview = [f"{fmt_int(prof['rows'])} rows" + (f" x {len(cols)} columns" if cols else " (images)")
+                + (f"; target '{prof['target']}'" if prof.get("target") else "; no target column named")]
+    overview += [f"{k}: {', '.join(v)}" for k, v in sorted(kinds.items())]
+    if prof.get("image_sizes"):
+        overview.append("image sizes (sample): " + ", ".join(f"{k} x{v}" for k, v in prof["image_sizes"].items()))
+    miss = [c for c in cols if c["missing"]]
+    missing = [f"'{c['name']}' ({c['kind']}): {c['missing']} missing ({c['missing_pct']:g}%)" for c in miss] or \
+        ["no missing values"]
+    dups = [f"{prof['duplicate_rows']} exact duplicate rows" if prof.get("duplicate_rows") else "no exact duplicate rows"]
+    if prof.get("duplicate_rows_ignoring_ids"):
+        dups.append(f"{prof['duplicate_rows_ignoring_ids']} rows repeat once the ID-like columns are ignored")
+    leaks = [f"'{c}' looks like an ID (unique per row)" for c in prof.get("id_like") or []]
+    leaks += [f"'{l['column']}' {l['why']}" for l in prof.get("leaks") or []]
+    out = [Section(title=f"Profile of {prof['path']}", items=overview), Section(title="Missing values", items=missing),
+           Section(title="Duplicates", items=dups), Section(title="Leakage hints", items=leaks or ["none found"])]
+    bal = prof.get("class_balance")
+    if bal:
+        out.append(Section(title="Class balance", items=[
+            ", ".join(f"{k}: {v}" for k, v in list(bal["counts"].items())[:12])
+            + f" (minority {bal['minority_share']:.1%}, majority {bal['majority_share']:.1%})"]))
+    out.append(Section(title="Preparation steps I would apply", items=steps or ["nothing to fix: split, then train"]))
+    return out
+
+
+def _checklist(plan: Plan, modality: Optional[str], task: str, requested: list[str]) -> tuple[list[Section], list[str]]:
     order = requested + [t for t in ORDER if t not in requested]
-    if task in ("generation",) and "imbalance" in order and "imbalance" not in requested:
+    if task == "generation" and "imbalance" not in requested:
         order.remove("imbalance")
     per_mod = BY_MODALITY.get(modality or "", {})
     sections = []
     for topic in order:
         items = per_mod.get(topic, []) + GENERIC[topic]
-        if not items:
-            continue
-        title = TITLES[topic] + (" (requested)" if topic in requested else "")
-        sections.append(Section(title=title, items=items))
+        if items:
+            sections.append(Section(title=TITLES[topic] + (" (requested)" if topic in requested else ""), items=items))
     checklist = [f"[{TITLES[t]}] {(per_mod.get(t) or GENERIC[t])[0]}" for t in order if (per_mod.get(t) or GENERIC[t])]
+    return sections, checklist
+
+
+@register_peer("PRISM", standin=True)
+def prism(plan: Plan, context: dict[str, Any]) -> PeerReply:
+    """Profile the turn's data file (when there is one) and the preparation steps; the modality checklist."""
+    from tensor_agent.peers.profile import preparation_steps, profile_data
+
+    context = context or {}
+    modality = modality_of(plan, context)
+    task = task_of(plan, modality, context)
+    requested = list(dict.fromkeys(PLAN_TOPICS[t] for t in plan.topics if t in PLAN_TOPICS))
+    path = _data_path(plan, context)
+    prof = profile_data(path, plan.data.target_column if plan.data else None) if path else None
+    if prof is not None and modality is None:
+        modality = "image" if prof["kind"] == "images" else "tabular"
+    neural = plan.architecture not in (None, "xgboost")
+    steps = preparation_steps(prof, neural=neural) if prof else []
+    checklist_sections, checklist = _checklist(plan, modality, task, requested)
+    sections = _profile_sections(prof, steps) if prof else []
+    sections += checklist_sections if not prof else [s for s in checklist_sections if "(requested)" in s.title]
+    n, _ = (prof["rows"], "profile") if prof else dataset_size(plan, context)
+    k = (prof.get("class_balance") or {}).get("classes") if prof else num_classes(plan, context)
     if n is not None and k:
-        per_class = n / k
-        sections.insert(0, Section(title="Data volume", items=[
-            f"{fmt_int(n)} examples over {k} classes = ~{fmt_int(per_class)} per class"
-            + (" (thin: prefer transfer learning and strong augmentation)" if per_class < 100 else ".")]))
-    focus = ", ".join(TITLES[t].lower() for t in requested) if requested else "the full checklist"
-    what = task.replace("_", " ") if modality is None else (
-        modality.replace("_", " ") if task == "generation" else f"{modality} {task.replace('_', ' ')}")
-    summary = f"Data preparation for {what}: {focus}; split first, fit every transform on train only."
-    if modality is None:
-        sections.append(Section(title="Modality", items=[
-            "The data type is not clear from the request: the checklist is generic. Say whether it is a table, "
-            "images, text, time series or a graph for specific steps."]))
+        sections.insert(0 if not prof else 1, Section(title="Data volume", items=[
+            f"{fmt_int(n)} examples over {k} classes = ~{fmt_int(n / k)} per class"
+            + (" (thin: prefer transfer learning and strong augmentation)" if n / k < 100 else ".")]))
+    if prof:
+        found = [f"{sum(1 for c in prof['columns'] if c['missing'])} column(s) with missing values"
+                 if any(c["missing"] for c in prof["columns"]) else "", f"{prof['duplicate_rows']} duplicate rows"
+                 if prof["duplicate_rows"] else "", "leaking column(s) " + ", ".join(l["column"] for l in prof["leaks"])
+                 if prof["leaks"] else "", "ID-like " + ", ".join(prof["id_like"]) if prof["id_like"] else ""]
+        summary = (f"Profiled {prof['path']} ({fmt_int(prof['rows'])} rows): " + ("; ".join(f for f in found if f)
+                   or "no missing values, duplicates or leakage found") + f". {len(steps)} preparation step(s) proposed.")
+    else:
+        focus = ", ".join(TITLES[t].lower() for t in requested) if requested else "the full checklist"
+        what = (modality or "the").replace("_", " ") + f" {task.replace('_', ' ')}"
+        summary = (f"Data preparation for {what}: {focus}; split first, fit every transform on train only. "
+                   "Pass data_path=<file> and I will profile the data itself.")
+        if modality is None:
+            sections.append(Section(title="Modality", items=[
+                "The data type is not known from the plan: the checklist is generic. Give data_path=<file or "
+                "folder> (or name the modality) for specific steps."]))
     return PeerReply(
-        peer="PRISM",
-        summary=summary,
-        sections=sections,
-        recommendations=checklist[:6],
+        peer="PRISM", summary=summary, sections=sections,
+        recommendations=(steps or checklist)[:6],
         data={"modality": modality, "task": task, "requested_topics": requested, "checklist": checklist,
-              "dataset_size": n, "num_classes": k},
+              "dataset_size": n, "num_classes": k, "profile": prof, "steps": steps},
     )

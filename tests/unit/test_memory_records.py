@@ -121,3 +121,13 @@ def test_errors_without_a_report_are_not_counted():
     diverged = outcome_from({"family": "mlp", "stopped_reason": "diverged", "history": [{"loss": 1e9}]},
                             stage="train")
     assert not diverged.success and diverged.counted
+
+
+def test_the_trainers_baselines_set_the_chance_level():
+    from tensor_agent.memory.records import outcome_from
+
+    report = {"dataset": "shapes", "family": "convnext", "dataset_info": {"modality": "image", "num_classes": 3},
+              "test_metrics": {"accuracy": 0.36}, "baselines": {"majority_rate": 0.35, "test_n": 36,
+                                                                "noise_band": 0.159, "near_chance": True}}
+    rec = outcome_from(report, stage="train")
+    assert rec.chance == 0.35 and rec.n_test == 36 and rec.at_chance

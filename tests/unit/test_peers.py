@@ -27,19 +27,20 @@ PLANS = {
     "cnn": plan("@TENSOR design CNN architecture for image classification", modality="image", architecture="cnn",
                 task="classification"),
     "bert_lora": plan("@TENSOR fine-tune BERT with LoRA for a domain-specific NLP task", intents=["fine_tune"],
-                      modality="text", architecture="bert", constraints=[C("technique", "lora")]),
+                      modality="text", architecture="bert", techniques=["lora"], topics=["lora"]),
     "mobile": plan("@TENSOR optimize model for inference on mobile devices under 15 ms", intents=["compress"],
                    constraints=[C("device", "mobile"), C("latency_ms", 15)]),
     "churn": plan("@PRISM @TENSOR clean my churn table (missing values, imbalanced), then design and train",
-                  intents=["design", "train"], modality="tabular", architecture="xgboost",
-                  constraints=[C("dataset_size", 3000)]),
+                  intents=["design", "train"], modality="tabular", architecture="xgboost", topics=["class_imbalance"],
+                  constraints=[C("dataset_size", 3000), C("num_classes", 2)]),
     "graph": plan("@tensor design a GCN for node classification on a citation graph", modality="graph",
-                  architecture="gcn"),
+                  architecture="gcn", task="node_classification"),
     "lm": plan("@tensor implement a small GPT decoder for text generation", intents=["implement"],
                modality="text_generation", architecture="gpt"),
     "diffusion": plan("@TENSOR design diffusion model for image generation", modality="image_generation",
                       architecture="diffusion"),
-    "timeseries": plan("@tensor forecast sensor time series with mamba", modality="sequence", architecture="mamba"),
+    "timeseries": plan("@tensor forecast sensor time series with mamba", modality="sequence", architecture="mamba",
+                       task="forecasting"),
     "vague": plan("@tensor what validation scheme should I use for my model?", intents=["evaluate"]),
 }
 
@@ -88,9 +89,9 @@ def test_eclipse_small_vs_large_tabular():
 
 def test_prism_checklist_per_modality_and_requested_first():
     churn = get_peer("PRISM")(PLANS["churn"], {})
-    assert churn.data["requested_topics"][:2] == ["cleaning", "missing"]
+    assert churn.data["requested_topics"] == ["imbalance"]
     titles = [s.title for s in churn.sections]
-    assert "(requested)" in titles[1] and "Class imbalance (requested)" in titles
+    assert titles[1] == "Class imbalance (requested)"
     text = churn.to_markdown()
     assert "Impute" in text and "target/ordinal encoding" in text
     image = get_peer("PRISM")(PLANS["cnn"], {}).to_markdown()
@@ -135,25 +136,66 @@ def _compression_report(*, before_ms, after_ms, before_b, after_b) -> dict:
     return CompressionReport.model_validate(data).model_dump(mode="json")
 
 
-@pytest.mark.parametrize("text,constraints,arch,topic,needle", [
-    ("@tensor explain the maths of LoRA for BERT", [C("technique", "lora")], "bert", "lora", "B A"),
-    ("@tensor derive the AdamW update", [C("optimizer", "adamw")], None, "adam", "β₂"),
-    ("@tensor why does LAMB work for large batch training", [C("optimizer", "lamb")], None, "lamb", "trust ratio"),
-    ("@tensor explain cosine annealing with warm restarts", [C("schedule", "cosine_warm_restarts")], None, "cosine",
-     "cos(π T_cur / T_max)"),
-    ("@tensor explain the forward and reverse process", [], "diffusion", "diffusion", "ᾱ_t"),
-    ("@tensor explain graph convolution propagation", [], "gcn", "gcn", "D̃^{−½} Ã D̃^{−½}"),
-    ("@tensor how does the mamba recurrence work", [], "mamba", "ssm", "h_t = Ā h_{t−1} + B̄ x_t"),
-    ("@tensor explain knowledge distillation temperature", [C("technique", "distillation")], None, "distillation", "T²"),
-    ("@tensor explain int8 quantization", [C("technique", "int8")], None, "quantization", "round(x / s) + z"),
-    ("@tensor explain self-attention", [], "vit", "attention", "√d_k"),
-    ("@tensor explain convolution output size", [], "cnn", "convolution", "(H + 2p − k) / s"),
+@pytest.mark.parametrize("topics,settings,arch,topic,needle", [
+    (["lora"], {}, "bert", "lora", "B A"),
+    (["adamw"], {}, None, "adamw", "β₂"),
+    (["lamb"], {}, None, "lamb", "trust ratio"),
+    (["cosine_warm_restarts"], {}, None, "cosine_warm_restarts", "cos(π T_cur / T_i)"),
+    ([], {"optimizer": "sgd"}, None, "sgd", "μ v_{t−1}"),
+    ([], {"schedule": "step"}, None, "step", "γ^{⌊t / s⌋}"),
+    (["diffusion"], {}, "diffusion", "diffusion", "ᾱ_t"),
+    ([], {}, "gcn", "gnn", "D̃^{−½} Ã D̃^{−½}"),
+    (["state_space"], {}, "mamba", "state_space", "h_t = Ā h_{t−1} + B̄ x_t"),
+    (["distillation"], {}, None, "distillation", "T²"),
+    (["quantization"], {}, None, "quantization", "round(x / s) + z"),
+    (["attention"], {}, "vit", "attention", "√d_k"),
+    ([], {}, "cnn", "convolution", "(H + 2p − k) / s"),
 ])
-def test_axiom_picks_the_named_technique(text, constraints, arch, topic, needle):
-    p = plan(text, intents=["explain"], architecture=arch, constraints=constraints)
+def test_axiom_picks_the_named_technique(topics, settings, arch, topic, needle):
+    from tensor_agent.schema import TrainSettings
+
+    p = plan("@tensor explain it", intents=["explain"], architecture=arch, topics=topics,
+             settings=TrainSettings(**settings))
     reply = get_peer("AXIOM")(p, {})
     assert reply.data["topics"][0] == topic
     assert needle in reply.to_markdown()
+
+
+def test_axiom_has_an_entry_for_every_topic_and_family():
+    from tensor_agent.catalogue import FAMILIES
+    from tensor_agent.peers.axiom import ENTRIES, FAMILY_TOPICS
+    from tensor_agent.planner.topics import TOPIC_PATTERNS
+
+    assert not set(TOPIC_PATTERNS) - set(ENTRIES), "topics without an AXIOM entry"
+    assert set(FAMILY_TOPICS) == set(FAMILIES) and set(FAMILY_TOPICS.values()) <= set(ENTRIES)
+    for name, e in ENTRIES.items():
+        assert e["formulas"] and e["notes"] and len(e["trade_off"]) > 40 and e["when"], name
+    for name in TOPIC_PATTERNS:  # each topic alone is answered with its own formulas and trade-off
+        reply = get_peer("AXIOM")(plan("@tensor explain", intents=["explain"], topics=[name]), {})
+        assert reply.data["topics"][0] == name and ENTRIES[name]["formulas"][0] in reply.to_markdown()
+        assert ENTRIES[name]["trade_off"] in reply.to_markdown()
+
+
+def test_axiom_answers_the_techniques_asked_about_and_compares_both_sides():
+    """Acceptance (issue 12): the LAMB-vs-AdamW / cosine-with-restarts-vs-step question names both sides."""
+    from tensor_agent.planner.topics import topics_of
+
+    text = "@TENSOR explain cosine with restarts vs step decay, and LAMB vs AdamW"
+    p = plan(text, intents=["explain"], topics=topics_of(text))
+    assert p.topics == ["cosine_warm_restarts", "step", "lamb", "adamw"]
+    reply = get_peer("AXIOM")(p, {})
+    assert reply.data["comparisons"] == [{"a": "cosine_warm_restarts", "b": "step"}, {"a": "lamb", "b": "adamw"}]
+    for a, b, fa, fb in (("Cosine annealing with warm restarts", "Step decay", "T_cur resets", "γ^{⌊t / s⌋}"),
+                         ("LAMB", "AdamW", "trust ratio", "λ θ_{t−1} )")):
+        vs = reply.section(f"{a}")
+        assert vs is not None and " vs " in vs.title and b in vs.title
+        both = "\n".join(vs.items)
+        assert f"Choose {a} for" in both and f"choose {b} for" in both
+        assert fa in reply.to_markdown() and fb in reply.to_markdown()
+        assert a in reply.summary and b in reply.summary
+    # the same plan fields with another message give the same answer (peers never read plan.text)
+    other = get_peer("AXIOM")(p.model_copy(update={"text": "@TENSOR something else entirely"}), {})
+    assert other.model_dump(exclude={"handoff_reason"}) == reply.model_dump(exclude={"handoff_reason"})
 
 
 # ------------------------------------------------------------------------------------------------- registry
