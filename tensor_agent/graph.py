@@ -206,7 +206,7 @@ def _run_peer(name: str, state: State, config: RunnableConfig, runtime: Runtime[
     ctx = _ctx(runtime, config)
     context = {"results": state.get("results") or {}, "artifacts": state.get("artifacts") or {},
                "options": ctx.options, "reason": (state.get("handoff_reasons") or {}).get(name),
-               "thread_id": ctx.thread_id}
+               "thread_id": ctx.thread_id, "workspace": str(ctx.settings.home)}
     _emit({"node": name, "status": "start"})
     try:
         reply = get_peer(name, ctx.settings)(_plan(state), context)
