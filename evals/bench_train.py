@@ -46,10 +46,18 @@ def _plan(modality=None, architecture=None, **constraints):
     return Plan(addressed=True, intents=["train"], modality=modality, architecture=architecture, constraints=cs)
 
 
+def _resolved_train(plan, ctx):
+    """train_model on the plan as the graph's parse node resolves it (options -> plan.settings / plan.data)."""
+    from tensor_agent.contract import resolve
+    from tensor_agent.tools.train import train_model as _train_model
+
+    return _train_model(resolve(plan, ctx.options), ctx)
+
+
 # ------------------------------------------------------------------------------------------------ sections
 def bench_digits(home: Path, seeds=(0, 1, 2)) -> None:
     """The designer's CNN on digits via train_model (AdamW + cosine, augmentation), per seed."""
-    from tensor_agent.tools.train import train_model
+    train_model = _resolved_train
 
     for seed in seeds:
         ctx = _ctx(home, seed=seed, track=False)
@@ -62,7 +70,7 @@ def bench_digits(home: Path, seeds=(0, 1, 2)) -> None:
 
 
 def bench_tabular(home: Path) -> None:
-    from tensor_agent.tools.train import train_model
+    train_model = _resolved_train
 
     for seed in (0, 1, 2):
         rep = train_model(_plan("tabular", "xgboost", dataset="breast_cancer"), _ctx(home, seed=seed, track=False))
@@ -74,7 +82,7 @@ def bench_tabular(home: Path) -> None:
 
 
 def bench_graph(home: Path) -> None:
-    from tensor_agent.tools.train import train_model
+    train_model = _resolved_train
 
     for fam in ("gcn", "gat", "graphsage"):
         accs = []
@@ -201,7 +209,7 @@ def bench_overhead(home: Path, repeats: int = 7) -> None:
 
 
 def bench_generative(home: Path) -> None:
-    from tensor_agent.tools.train import train_model
+    train_model = _resolved_train
 
     rep = train_model(_plan("image_generation"), _ctx(home, epochs=30, track=False))
     row("generative", f"diffusion on digits ({rep.total_params} params, {rep.epochs_run} ep)",
@@ -216,7 +224,7 @@ def bench_generative(home: Path) -> None:
 
 
 def bench_mlflow(home: Path) -> None:
-    from tensor_agent.tools.train import train_model
+    train_model = _resolved_train
     from tensor_agent.tools.core.tracking import get_client
 
     ctx = _ctx(home, epochs=3)
@@ -236,7 +244,7 @@ def bench_mlflow(home: Path) -> None:
 
 def bench_badinput(home: Path) -> None:
     from tensor_agent.errors import TensorError
-    from tensor_agent.tools.train import train_model
+    train_model = _resolved_train
 
     tmp = Path(tempfile.mkdtemp())
     good = tmp / "d.csv"

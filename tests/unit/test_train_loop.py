@@ -105,3 +105,40 @@ def test_progress_bar_respects_ctx(bc, ctx, capsys):
     ctx.progress = False
     fit(_mlp(), bc, TrainConfig(epochs=1), ctx=ctx)
     assert "train breast_cancer" not in capsys.readouterr().err
+
+
+def test_mismatched_or_truncated_checkpoint_is_set_aside(bc, tmp_path):
+    import torch
+
+    ck = tmp_path / "ck"
+    fit(_mlp(), bc, TrainConfig(epochs=1, checkpoint_dir=str(ck)))
+    wider = torch.nn.Sequential(torch.nn.Linear(30, 64), torch.nn.ReLU(), torch.nn.Linear(64, 2))
+    res = fit(wider, bc, TrainConfig(epochs=2, checkpoint_dir=str(ck)))
+    assert res.resumed_from is None and res.epochs_run == 2
+    assert any("does not match the requested model" in w for w in res.warnings)
+    assert any(p.name.startswith("last.pt.bad-") for p in ck.iterdir())
+    (ck / "last.pt").write_bytes((ck / "last.pt").read_bytes()[:100])  # killed mid-write
+    res = fit(wider, bc, TrainConfig(epochs=3, checkpoint_dir=str(ck)))
+    assert res.epochs_run == 3 and any("truncated or unreadable" in w for w in res.warnings)
+
+
+def test_batchnorm_statistics_recomputed_with_few_batches():
+    import torch
+
+    from tensor_agent.tools.core.datasets import DataBundle
+    from tensor_agent.tools.core.engine.loop import recalibrate_batchnorm
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(64, 3, generator=g) * 5 + 10
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    assert recalibrate_batchnorm(model, (X,), 16)
+    bn = model[1]
+    with torch.no_grad():
+        h = model[0](X)
+    assert torch.allclose(bn.running_mean, h.mean(0), atol=1e-4) and bn.momentum == 0.1
+    ds = lambda n: torch.utils.data.TensorDataset(torch.randn(n, 3, generator=g), torch.arange(n) % 2)
+    data = DataBundle(name="t", task="classification", modality="tabular", train=ds(48), val=ds(16), test=ds(16),
+                      num_classes=2, input_spec={"kind": "tabular", "shape": [3]})
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    fit(net, data, TrainConfig(epochs=1, batch_size=16))
+    assert int(net[1].num_batches_tracked) == 3  # exact average over the 3 training batches, not 3 EMA steps
