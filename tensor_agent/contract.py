@@ -327,6 +327,7 @@ def resolve(plan: Plan, options: Optional[dict] = None) -> Plan:
         if plan.architecture and plan.architecture != opts["family"]:
             notes.append(f"option family={opts['family']} overrides '{plan.architecture}' from the message")
         update["architecture"] = opts["family"]
+        update["architecture_named"] = True
     if opts.get("variant"):
         update["variant"] = opts["variant"]
     if opts.get("pretrained") is not None:

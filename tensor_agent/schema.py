@@ -98,6 +98,9 @@ class Plan(BaseModel):
     intents: list[Intent] = Field(default_factory=list, description="Requests, primary first (message order).")
     modality: Optional[Modality] = Field(default=None, description="Data modality, if one can be told.")
     architecture: Optional[Architecture] = Field(default=None, description="Named or guide-selected family.")
+    architecture_named: Optional[bool] = Field(default=None, description="True: the message or an option named "
+                                               "the family (tools stay inside it); False: the selection guide "
+                                               "chose it (a search may move on); None: not recorded.")
     tools: list[ToolName] = Field(default_factory=list, description="Tools to run, in tool order.")
     peers: list[Peer] = Field(default_factory=list, description="Peer agents to consult, sorted.")
     constraints: list[Constraint] = Field(default_factory=list, description="Constraints with source spans.")

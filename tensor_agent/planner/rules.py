@@ -383,6 +383,7 @@ def rules_plan(message: str | bytes | None) -> Plan:
         intents=intents,
         modality=modality,
         architecture=architecture,
+        architecture_named=bool(named) if architecture else None,
         tools=tools_for(intents),
         peers=_peers(intents, peer_low, text, constraints),
         constraints=constraints_list,
