@@ -11,6 +11,7 @@ speed, size, accuracy, lineage) is answered from the lineage without running any
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from tensor_agent.errors import UnsatisfiableError
@@ -33,7 +34,9 @@ def compress_model(plan, ctx) -> CompressionReport:
     clean_orphans(ctx.settings.path("artifacts", "compress"), ctx.settings.models_dir)
     if request.followup:
         return followup.answer(ctx, request.followup)
-    handle = resolve_model(ctx, request)
+    with warnings.catch_warnings():  # torch warns about its own quantized tensors while loading INT8 models
+        warnings.simplefilter("ignore")
+        handle = resolve_model(ctx, request)
     _require_compressible(handle)
     node = lineage.ensure_root(ctx, handle)
     handle, node, techniques, notes = rebase(ctx, handle, node, request.techniques or ["int8"])

@@ -52,9 +52,8 @@ def promote(job, out) -> list[dict]:
         techs.append(step.technique)
         sr = out.results[out.steps.index(step)]
         quantized = step.technique in QUANTIZERS
-        metrics = dict(job.handle.metrics or {})
-        if sr.after.metric_name and sr.after.metric is not None:
-            metrics[sr.after.metric_name] = sr.after.metric
+        metrics = ({sr.after.metric_name: sr.after.metric}  # measured here; training-time numbers do not carry
+                   if sr.after.metric_name and sr.after.metric is not None else {})
         extra = dict(job.handle.extra or {}, compression=list(techs), backend=step.comp.runner.backend,
                      compressed_from=job.handle.path, size_bytes=sr.after.size_bytes)
         kind = "onnx" if step.comp.runner.module is None else "torch"

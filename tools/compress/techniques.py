@@ -32,7 +32,7 @@ ALIASES = {
     "lth": "lottery_ticket", "lottery": "lottery_ticket", "kd": "distillation", "distill": "distillation",
     "knowledge_distillation": "distillation", "jit": "torchscript", "torch_export": "torchscript",
     "ort_int8": "onnx_int8", "onnxruntime_int8": "onnx_int8", "onnx_runtime_int8": "onnx_int8",
-    "mar": "torchserve", "model_archive": "torchserve",
+    "mar": "torchserve", "model_archive": "torchserve", "export": "onnx", "onnx_export": "onnx",
 }
 
 
