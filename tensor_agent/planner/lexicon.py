@@ -18,13 +18,18 @@ def _c(*patterns: str) -> list[FastPattern]:
 _MODEL = r"(?:model|architecture|network|net|backbone|classifier|regressor|detector|encoder|family|approach|setup)"
 # What "design" can be about that is not an architecture: experiments, tests and protocols.
 _EXPERIMENT = (r" (?:(?:the|an?|our|my|a proper|a good|a fair|a rigorous|a sound) )?(?:[\w-]+ )?"
-               r"(?:a/b|ab tests?|experiments?|ablations?|study|studies|protocols?|validation|evaluation|"
+               r"(?:a/b|ab tests?|experiments?|ablations?|study|studies|protocols?|validation|evaluation|hold-?outs?|backtest\w*|"
                r"benchmarks?|tests?|trials?|metrics?|surveys?|splits?|cross-validation|eval\b|rollout|canary)")
 _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\b"
 # What "design" can be about that is a hyperparameter search ("design a sweep").
 _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
+# Things people "build", "make" or "give me" that are not a model.
+_NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|ya?ml|dockerfiles?|pipelines?|"
+                r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
+                r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|"
+                r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b")
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
-           r"microcontrollers?|mcus?|cortex-m\d*|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|drones?)")
+           r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|drones?)")
 
 INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "design": _c(
@@ -37,9 +42,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer))",
         r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
-        r"(?! (?:[\w-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|yaml|dockerfiles?|pipelines?|"
-        r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
-        r"hpo|study|studies|optuna|(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b)", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter))",
+        r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
@@ -50,7 +53,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcode (?:up|it|this|that|a|an|the)\b", r"\bcode for\b",
         r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
         r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
-        r"\bgive me (?:the |some )?code\b", r"\bsnippet\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
+        r"\bgive me (?:the |some )?code\b", r"\b(?:give|write|show|send|share|need|want)\w* (?:me )?(?:a |the |some )?(?:[\w-]+ )?snippet\b|\bsnippets? (?:for|of|that)\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
         r"\bfrom scratch in\b", r"\brunnable\b", r"\b(?:keras|jax|flax|tensorflow|pytorch|torch|sklearn|scikit-learn) (?:version|port|implementation|code|equivalent)\b",
         r"\bport (?:it|this|that|the [\w-]+|my [\w-]+) (?:model )?(?:to|into) (?:keras|jax|flax|pytorch|tensorflow)\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
@@ -118,7 +121,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bfrozen (?:\w+ )?(?:backbone|encoder|base|layers|features)\b", r"\b(?:new|fresh|own|custom) (?:classification |linear )?head\b",
         r"\b(?:replace|swap|retrain|train) (?:the |a |its )?(?:classification |final |last |output )?(?:head|classifier head|last layer)\b",
         r"\blinear prob(?:e|es|ing)\b", r"\b(?:start|starting) from (?:a |the )?(?:pre-?trained|imagenet)\b",
-        r"\b(?:re)?use (?:a |the |its )?pre-?trained\b",
+        r"\b(?:re)?use (?:a |the |its )?pre-?trained\b", r"\btransfer (?:the |a |my |our |an |this )?(?:[\w-]+ ){0,3}(?:to|onto)\b",
+        r"\b(?:re-?train|train|tune|update|fine-?tune)\w* (?:only )?(?:the )?(?:final|last|top|classification|output) (?:\w+ )?(?:layers?|blocks?|head)\b",
     ),
     "compress": _c(
         r"\bquantiz\w*", r"\bint ?(?:8|4)\b", r"\b(?:8|4)[- ]?bit\b", r"\bfp16\b", r"\bhalf[- ]precision\b",
@@ -134,7 +138,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
         r"\brun (?:it|this|that|inference|(?:the |my |our |this |a |an )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)|(?:the|my|our|this) [\w-]+) (?:locally |offline |fast |quickly )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:can|could|will|would) (?:it|this|my|the|our) (?:[\w-]+ ){0,8}(?:run|fit) (?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
-        r"\b(?:get|have|make) (?:[\w-]+ ){0,5}(?:running|working|to run) (?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:get|have|make) (?:[\w-]+ ){0,5}(?:running|working|to run|run) (?:[\w-]+ )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:laggy|sluggish|(?:way |much |far )?too (?:slow|heavy|big|large|fat)\b(?! (?:a |an )?(?:data|dataset|corpus|table)))",
         r"\b(?:make|get|making) (?:[\w-]+ ){0,4}(?:small|fast|light|lean|tiny|cheap) enough\b",
         r"\bfit (?:it |this |the model )?(?:in|into|under|within) (?:\d+(?:\.\d+)? ?(?:mb|kb|gb)|memory|ram)\b", r"\bmake it fit\b",
         r"\bexport (?:it|this|that|the model|them|my model)\b(?! (?:to|as|into) (?:w ?& ?b|wandb|mlflow|neptune|docker|torch-?serve|kserve))",
@@ -188,7 +193,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"knowledge distillation|quantization|pruning|weight decay|l1|l2|regularization|overfitting|"
         r"vanishing gradients?|softmax|cross[- ]entropy|embeddings?|positional encodings?|kl divergence|lottery ticket)\b",
         r"\bwhat does (?:\w+ ){1,4}(?:do|mean)\b", r"\bwhat (?:is|are|'s) (?:the |a |an )?(?:[\w-]+ ){1,6}(?:actually |really )?(?:doing|for)\b(?! (?:my|our|the|this|a|an) )", r"\bhow (?:is|are) (?:\w+ ){1,4}(?:computed|calculated|derived)\b",
-        r"^\W*how (?:does|do|is|are|can) (?!i\b|we\b|you\b|my\b|our\b)", r"\bwhat (?:can|can't|cannot) (?:an? |the )?\w+ (?:represent|learn|do)\b",
+        r"^\W*how (?:does|do|is|are|can) (?!i\b|we\b|you\b|my\b|our\b)", r"\bwhat (?:can|can't|cannot) (?:an? |the )?(?!you\b|we\b|i\b)\w+ (?:represent|learn|do)\b",
     ),
     "recall": _c(
         r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
@@ -197,7 +202,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
-        r"\bso far\b", r"\b(?:do|did) we have\b", r"\b(?:which|what) (?:[\w-]+ ){0,4}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
+        r"\bso far\b", r"\b(?:do|did) we have\b", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
         r"\bdid (?:the|our|my) [^?.]{0,50}\b(?:do|perform|score) (?:better|best|worse)\b", r"\bwhat did we learn\b",
         r"\bwe used\b", r"\blook up\b",
         r"\b(?:what|which) (?:\w+ ){0,3}(?:did best|performed best|scored best|won)\b", r"\bretrieve\b",

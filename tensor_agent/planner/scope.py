@@ -66,6 +66,8 @@ def mask_other_agents(text: str) -> str:
 # A negation word, then at most three words in the same clause, then the request word.
 _NEGATION = re.compile(
     r"(?:\b(?:there'?s no need to|no need to|no need for|not going to|not planning to|not trying to|never mind|"
+    r"not asking(?: you)? (?:to|for)|(?:don'?t|do not|won'?t|will not|wouldn'?t) (?:want|need|ask)(?: you)?(?: to| for| any)?|"
+    r"not (?:interested in|looking to|looking for)|(?:don'?t|do not) bother (?:with|to)|"
     r"(?<!n't )(?<!not )forget(?: about)?|rather than|instead of|"
     r"don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|"
     r"no|not|never|without|nor|neither|skip(?:ping)?|avoid(?:ing)?|"
@@ -81,7 +83,7 @@ _SCOPE_BREAK = re.compile(r"\b(?:sure|know|idea|certain|only|just|but|then|so|ye
 def negated(low: str, start: int) -> bool:
     """A negation governs the request word at `start` (same clause, at most three words before)."""
     before = low[max(0, start - 48):start]
-    cut = max(before.rfind(c) for c in ",.;:!?()\n")
+    cut = max(before.rfind(c) for c in (",", ".", ";", ":", "!", "?", "(", ")", "\n", " - ", "\u2014", "\u2013"))
     if cut >= 0:
         before = before[cut + 1:]
     m = _NEGATION.search(before)

@@ -64,7 +64,9 @@ _SETTINGS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p)) for name, 
                       r"an? )?" + _NUMWORD + r"[- ]?(s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?)\b"
                       r"(?:\s+(?:time )?budget)?|\btime[- _]?budget(?:_s)?\s*(?:of|=|:)?\s*" + _NUMWORD +
                       r"\s*(s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?)?\b|\b" + _NUMWORD +
-                      r"[- ]?(s|sec|second|min|minute|h|hr|hour)s?[- ](?:time[- ])?budget\b"),
+                      r"[- ]?(s|sec|second|min|minute|h|hr|hour)s?[- ](?:time[- ])?budget\b|"
+                      r"\b(?:stop|cut (?:it )?off|quit|halt|end|kill)\w* (?:it |training |the run )?(?:after|at) " + _NUMWORD +
+                      r"[- ]?(s|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?)\b"),
 )]
 _UNIT_S = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "min": 60, "mins": 60, "minute": 60,
            "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
