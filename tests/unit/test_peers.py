@@ -405,3 +405,90 @@ def test_eclipse_puts_a_confidence_interval_on_measured_accuracy():
     # Wilson stays inside [0, 1] at the edges, where the normal approximation does not
     lo1, hi1 = wilson_interval(1.0, 20)
     assert hi1 == 1.0 and 0.8 < lo1 < 1.0
+
+
+# ------------------------------------------------------------------------------------------------- real data
+def _planted_csv(path):
+    """A churn table with planted problems: 10% missing ages, missing plans, 7 duplicate rows, an ID column
+    and a column derived from the target."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 300
+    df = pd.DataFrame({"customer_id": np.arange(1000, 1000 + n), "age": rng.integers(18, 80, n).astype(float),
+                       "income": rng.normal(50, 10, n).round(2), "plan": rng.choice(["basic", "pro", "team"], n)})
+    df["churn"] = (rng.random(n) < 0.3).astype(int)
+    df["cancel_reason_code"] = np.where(df["churn"] == 1, rng.choice(["price", "service"], n), "none")  # leaks churn
+    df.loc[rng.choice(np.arange(7, n), 30, replace=False), "age"] = np.nan   # the 7 duplicated rows stay complete
+    df.loc[rng.choice(np.arange(7, n), 12, replace=False), "plan"] = np.nan
+    df = pd.concat([df, df.iloc[:7]], ignore_index=True)
+    df.to_csv(path, index=False)
+    return path
+
+
+def _data_plan(path, **kw):
+    from tensor_agent.schema import DataSource
+
+    return plan("@tensor analyse my CSV, how to prepare it", intents=["explain"], modality="tabular",
+                data=DataSource(data_path=str(path), target_column="churn", source="option"), **kw)
+
+
+def test_prism_profiles_the_file_and_finds_the_planted_problems(tmp_path):
+    """Acceptance (issue 12): missing values, duplicate rows and a leaking column in a test CSV."""
+    reply = get_peer("PRISM")(_data_plan(_planted_csv(tmp_path / "churn.csv")), {})
+    prof = reply.data["profile"]
+    miss = {c["name"]: c["missing"] for c in prof["columns"] if c["missing"]}
+    assert miss == {"age": 30, "plan": 12}
+    assert prof["duplicate_rows"] == 7
+    assert [leak["column"] for leak in prof["leaks"]] == ["cancel_reason_code"]
+    assert prof["id_like"] == ["customer_id"]
+    import pandas as pd
+
+    truth = pd.read_csv(tmp_path / "churn.csv")["churn"].value_counts()
+    assert prof["class_balance"]["counts"] == {str(k): int(v) for k, v in truth.items()}
+    steps = "\n".join(reply.data["steps"])
+    for needle in ("Drop the 7 duplicate rows", "Drop 'cancel_reason_code'", "Impute numeric columns age",
+                   "Fill categorical columns plan", "customer_id"):
+        assert needle in steps
+    assert reply.section("Missing values").items[0].startswith("'age' (numeric): 30 missing")
+    assert "cancel_reason_code" in reply.summary and "7 duplicate rows" in reply.summary
+
+
+def test_prism_on_a_clean_file_finds_nothing_and_missing_files_are_input_errors(tmp_path):
+    import pandas as pd
+
+    clean = tmp_path / "clean.csv"
+    pd.DataFrame({"x": range(60), "z": [i % 7 for i in range(60)], "churn": [i % 2 for i in range(60)]}).to_csv(clean, index=False)
+    prof = get_peer("PRISM")(_data_plan(clean), {}).data["profile"]
+    assert prof["duplicate_rows"] == 0 and prof["leaks"] == [] and not any(c["missing"] for c in prof["columns"])
+    with pytest.raises(InputError, match="data file not found"):
+        get_peer("PRISM")(_data_plan(tmp_path / "nope.csv"), {})
+
+
+def test_eclipse_without_a_model_reads_the_data_size_and_groups_from_the_file(tmp_path):
+    reply = get_peer("ECLIPSE")(_data_plan(_planted_csv(tmp_path / "churn.csv")), {})
+    assert reply.data["dataset_size"] == 307 and reply.data["evaluation"] is None
+    assert reply.data["scheme"]["split"] == "kfold" and "group" in reply.data["scheme"]["method"]
+    assert reply.data["primary_metric"] == "ROC-AUC"  # two classes read from the file
+
+
+def test_velocity_plans_from_the_designs_measured_latency():
+    design = {"family": "cnn", "latency_ms": 40.0, "size_mb": 8.0, "params": 2_000_000, "batch_size": 1, "threads": 1}
+    reply = get_peer("VELOCITY")(PLANS["mobile"], {"results": {"design_architecture": design}})
+    assert reply.data["numbers"]["source"] == "design_architecture"
+    assert reply.data["gap"]["speedup_needed"] == pytest.approx(40 / 15, rel=1e-3)
+    items = " ".join(reply.section("Measured this turn").items)
+    assert "40 ms" in items and "2.7x speed-up needed" in items
+    steps = reply.section("Optimisation plan").items
+    assert steps[0].startswith("INT8 quantization") and any("Structured pruning" in s for s in steps)
+    assert not any("distillation" in s.lower() for s in steps)   # a 2.7x gap does not call for a new student
+
+
+def test_peers_decide_from_plan_fields_not_text(tmp_path):
+    """Same plan fields, different message text: the same replies."""
+    p = _data_plan(_planted_csv(tmp_path / "churn.csv"), topics=["class_imbalance", "lamb"])
+    for peer in PEERS:
+        a = get_peer(peer)(p, {})
+        b = get_peer(peer)(p.model_copy(update={"text": "@tensor completely different words: images, gpu, lora"}), {})
+        assert a.model_dump() == b.model_dump(), peer
