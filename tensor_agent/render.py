@@ -61,38 +61,155 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# --- 80-column tables -------------------------------------------------------------------------------
+WIDTH = 80
+
+
+def fit_table(title: str, headers: list[str], rows: list[list[str]], *, width: int = WIDTH,
+              right: tuple[str, ...] = (), compact: bool = False) -> Any:
+    """A table that fits `width` columns: wrapped cells when every column can keep its longest word,
+    otherwise stacked ("header: value" lines per row). Returns a rich renderable."""
+    from rich.console import Group
+    from rich.text import Text
+
+    def longest_word(text: str) -> int:
+        return max((len(w) for w in str(text).split()), default=0)
+
+    pad = 2 if compact else 3
+    need = sum(max([longest_word(h)] + [longest_word(r[i]) for r in rows]) + pad for i, h in enumerate(headers)) + \
+        (0 if compact else 1)
+    if need <= width:
+        from rich import box
+
+        t = Table(title=title, title_justify="left", expand=False,
+                  **({"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False} if compact else {}))
+        for h in headers:
+            t.add_column(h, overflow="fold", justify="right" if h in right else "left")
+        for r in rows:
+            t.add_row(*[str(x) for x in r])
+        return t
+    lines = [Text(title, style="italic")]
+    for r in rows:
+        head = f"- {r[0]}"
+        lines.append(Text(head[:width]))
+        for h, v in zip(headers[1:], r[1:]):
+            lines.append(Text(f"    {h}: {v}", overflow="fold"))
+    return Group(*lines)
+
+
+def _kv(title: str, pairs: list[tuple[str, str]]) -> Any:
+    t = Table(title=title, title_justify="left", show_header=False)
+    t.add_column("k", style="cyan", no_wrap=True)
+    t.add_column("v", overflow="fold")
+    for k, v in pairs:
+        t.add_row(k, v)
+    return t
+
+
+def _esc(text: Any) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def short(text: Any, n: int, *, tail: bool = True) -> str:
+    """`text` cut to `n` characters with an ellipsis (keeping the end when `tail`)."""
+    text = str(text)
+    if len(text) <= n:
+        return text
+    return "…" + text[-(n - 1):] if tail else text[:n - 1] + "…"
+
+
+def _shape(s: Any) -> str:
+    return "x".join(str(x) for x in s) if isinstance(s, list) and s else "-"
+
+
+def _design_figures(p: dict) -> list[tuple[str, str]]:
+    lat = p.get("latency_ms")
+    rows = [("modality / task", f"{p.get('modality')} / {p.get('task')}"),
+            ("input", str((p.get("data") or {}).get("input") or "-")),
+            ("output shape", _shape(p.get("output_shape"))),
+            ("parameters", _fmt(p.get("params"))), ("size", f"{_fmt(p.get('size_mb'))} MB"),
+            ("MACs", _fmt(p.get("macs"))),
+            ("latency (median)", f"{lat:.3g} ms at batch {p.get('batch_size')}, {p.get('threads')} thread(s)"
+             if lat is not None else "-"),
+            ("peak memory", f"{_fmt(p.get('peak_mem_mb'))} MB")]
+    data = p.get("data") or {}
+    if data.get("dataset"):
+        rows.insert(2, ("data", f"{data['dataset']}" + (f": {data['description']}" if data.get("description") else "")))
+    if p.get("constraints"):
+        rows.append(("budgets", ", ".join(f"{k}={v}" for k, v in p["constraints"].items())))
+    rows.append(("feasible", "yes" if p.get("feasible", True) else "NO: " + "; ".join(p.get("violations") or [])))
+    return rows
+
+
+def _recipe_rows(r: dict) -> list[tuple[str, str]]:
+    warm = f", {r.get('warmup_epochs')} warm-up epoch(s)" if r.get("warmup_epochs") else ""
+    rows = [("optimizer", f"{r.get('optimizer')} (lr {r.get('lr'):g}, weight decay {r.get('weight_decay', 0):g})"),
+            ("schedule", f"{r.get('schedule')}{warm}"),
+            ("epochs / batch", f"{r.get('epochs')} / {r.get('batch_size') or 'full'}"),
+            ("loss", str(r.get("loss") or "-")),
+            ("regularisation", "; ".join(r.get("regularisation") or []) or "-")]
+    if r.get("augmentation"):
+        rows.append(("augmentation", "; ".join(r["augmentation"])))
+    if r.get("grad_clip"):
+        rows.append(("gradient clip", f"{r['grad_clip']:g}"))
+    if r.get("data_size"):
+        rows.append(("scaled for", f"{r['data_size']:,} training examples"))
+    if r.get("stated"):
+        rows.append(("from your request", ", ".join(r["stated"])))
+    if r.get("why"):
+        rows.append(("why", r["why"]))
+    return rows
+
+
 def render_design(payload: dict, c: Console) -> None:
-    measured = payload.get("measured") or {k: payload[k] for k in _FIGURES if k in payload}
-    t = Table(title=f"Design: {payload.get('family', '?')} / {payload.get('variant', '?')}", title_justify="left")
-    t.add_column("measured on this machine", style="bold")
-    t.add_column("value", justify="right")
-    for k, v in (measured.items() if isinstance(measured, dict) else []):
-        if not isinstance(v, (dict, list)):
-            t.add_row(k, _fmt(v))
-        elif isinstance(v, list):
-            t.add_row(k, str(v))
-    c.print(t)
-    hp = payload.get("hyperparameters") or {}
-    if hp:
-        h = Table(title="Hyper-parameters", title_justify="left", show_header=False)
-        h.add_column("k", style="cyan")
-        h.add_column("v")
-        for k, v in list(hp.items())[:16]:
-            h.add_row(str(k), _fmt(v) if not isinstance(v, (dict, list)) else str(v)[:80])
-        c.print(h)
-    for line in payload.get("rationale") or []:
-        c.print(f"  • {line}")
+    """The design answer: figures, layer table, recipe, expected quality, specifics, reasons,
+    alternatives, code and next steps; every table fits 80 columns."""
+    c.print(_kv(f"Design: {payload.get('family', '?')} / {payload.get('variant', '?')} (measured on this machine)",
+                _design_figures(payload)))
+    layers = payload.get("layers") or []
+    if layers:
+        rows = [[short(r.get("name") or "-", 23), short(r.get("type") or "-", 15, tail=False),
+                 _shape(r.get("output_shape")),
+                 _fmt(r.get("params")) if r.get("params") is not None else r.get("detail", "-"),
+                 _fmt(r.get("macs")) if r.get("macs") is not None else "-"] for r in layers]
+        c.print(fit_table(f"Layers of the built module (batch {payload.get('batch_size', 1)}; "
+                          f"total {_fmt(payload.get('params'))} params, {_fmt(payload.get('macs'))} MACs)",
+                          ["layer", "type", "output", "params", "MACs"], rows, right=("params", "MACs"),
+                          compact=True))
+    if payload.get("recipe"):
+        c.print(_kv("Training recipe", _recipe_rows(payload["recipe"])))
+    q = payload.get("expected_quality") or {}
+    if q:
+        from rich.markup import escape
+
+        c.print(escape(f"Expected quality: {q.get('text')} (source: {q.get('source')})"), overflow="fold")
+    gen = payload.get("generation") or {}
+    if gen:
+        c.print(_kv("Generation" if payload.get("family") != "mamba" else "Sequence",
+                    [(k.replace("_", " "), _fmt(v)) for k, v in gen.items()]))
+    for line in dict.fromkeys(payload.get("rationale") or []):
+        c.print(f"  - {_esc(line)}", overflow="fold")
     alts = payload.get("alternatives") or []
     if alts:
-        a = Table(title="Alternatives considered", title_justify="left")
-        cols = [k for k in ("family", "variant", "params", "latency_ms", "size_mb", "score", "feasible", "reason") if k in alts[0]]
-        for col in cols:
-            a.add_column(col)
-        for alt in alts[:8]:
-            a.add_row(*[_fmt(alt.get(col)) if not isinstance(alt.get(col), (dict, list)) else str(alt.get(col))[:40] for col in cols])
-        c.print(a)
+        rows = [[f"{a.get('family')}/{a.get('variant')}", _fmt(a.get("params")) if a.get("params") else "-",
+                 f"{a['latency_ms']:.3g}" if a.get("latency_ms") else "-",
+                 a.get("evidence") or ("measured" if a.get("measured") else "not measured"),
+                 str(a.get("reason") or "")] for a in alts[:8]]
+        c.print(fit_table("Alternatives considered", ["design", "params", "ms", "evidence", "reason"], rows,
+                          right=("params", "ms")))
+    if payload.get("framework_note"):
+        c.print(f"[yellow]Note: {payload['framework_note']}[/yellow]")
     if payload.get("code_path"):
-        c.print(f"  code written to [bold]{payload['code_path']}[/bold]")
+        c.print(f"Code ({payload.get('code_framework') or 'pytorch'}): {payload['code_path']}", overflow="fold")
+    if payload.get("plot_path"):
+        c.print(f"Plot: {payload['plot_path']}", overflow="fold")
+    steps = payload.get("next_steps") or []
+    if steps:
+        c.print("Next steps:")
+        for s in steps:
+            c.print(f"  {_esc(s)}", overflow="fold")
 
 
 def render_compression(payload: dict, c: Console) -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tensor_agent.errors import InputError, UnsatisfiableError
-from tensor_agent.schema import Constraint, Plan
+from tensor_agent.schema import Constraint, DataSource, Plan
 from tensor_agent.tools.design import design_architecture, design_for, get_family
 
 
@@ -28,8 +28,8 @@ def test_cpu_budget_request_measures_within_both(nomem):
     from tensor_agent.tools.core.measure import count_params
 
     plan = _plan("@TENSOR design an image classifier under 2M parameters that runs under 10 ms on CPU",
-                 intents=["design"], modality="image", architecture="efficientnet", task="classification",
-                 constraints={"max_params": 2_000_000.0, "latency_ms": 10.0, "device": "cpu"})
+                 intents=["design"], modality="image", architecture="efficientnet", architecture_named=False,
+                 task="classification", constraints={"max_params": 2_000_000.0, "latency_ms": 10.0, "device": "cpu"})
     d = design_architecture(plan, nomem)
     assert d.feasible and not d.violations
     assert d.params <= 2_000_000 and d.latency_ms <= 10.0
@@ -40,7 +40,7 @@ def test_cpu_budget_request_measures_within_both(nomem):
     if d.plot_path:  # a PNG of the candidates when some were timed
         assert d.plot_path.endswith(".png") and __import__("os").path.getsize(d.plot_path) > 1000
     assert any("max_params <= 2,000,000" in r for r in d.rationale)
-    assert any("selection guide" in r for r in d.rationale)
+    assert any("selection guide" in r for r in d.rationale)  # efficientnet was the guide's pick: the search may move on
     # rejected alternatives say why, with figures
     rejected = [a for a in d.alternatives if "before measuring" in a.reason]
     assert rejected and all(a.params > 2_000_000 for a in rejected)
@@ -109,9 +109,8 @@ def test_plain_image_request_uses_a_stated_default_input(nomem):
 
 
 def test_dataset_sizes_input_and_output(nomem):
-    nomem.options["dataset"] = "digits"
     d = design_architecture(_plan("@TENSOR design an image classifier for digits", intents=["design"],
-                                  modality="image", task="classification"), nomem)
+                                  modality="image", task="classification", data=DataSource(dataset="digits")), nomem)
     assert d.input_spec["shape"] == [1, 8, 8] and d.num_classes == 10 and d.output_shape == [1, 10]
     assert d.family == "cnn"  # tiny inputs: the plain CNN comes first
     assert nomem.current_model().dataset == "digits"
@@ -172,11 +171,11 @@ def test_implement_writes_importable_code(nomem):
 def test_latent_diffusion_when_asked(nomem):
     d = design_architecture(_plan("@TENSOR design a latent diffusion model for image generation",
                                   intents=["design"], modality="image_generation", architecture="diffusion",
-                                  task="generation"), nomem)
-    assert d.family == "diffusion" and d.hyperparameters.get("latent") is True
+                                  task="generation", techniques=["latent"], variant="unet-micro"), nomem)
+    assert d.family == "diffusion" and d.hyperparameters.get("latent") is True and d.generation["latent"]
     assert nomem.current_model().module.vae is not None
-    assert d.output_shape == [1, 4, 2, 2]  # the UNet denoises 4-channel latents at 1/4 resolution
-    assert tuple(nomem.current_model().module.sample(1, steps=2).shape) == (1, 1, 8, 8)
+    assert d.output_shape == [1, 4, 8, 8]  # the UNet denoises 4-channel latents at 1/4 resolution
+    assert tuple(nomem.current_model().module.sample(1, steps=2).shape) == (1, 3, 32, 32)
 
 
 def test_trainer_style_constraints_are_tolerated():

@@ -184,3 +184,55 @@ def test_built_modules_pickle_for_the_model_store(family):
     loaded = torch.load(buf, weights_only=False).eval()
     with torch.no_grad():
         assert torch.allclose(handle.module(*inputs), loaded(*inputs))
+
+
+def test_registry_loads_once_thread_safely(monkeypatch):
+    """Two concurrent first lookups both see the full registry (seen: "unknown family 'vit' (known: )")."""
+    import threading
+
+    from tensor_agent.tools.core.zoo import registry
+
+    registry.list_families()
+    saved = dict(registry._FAMILIES)
+    mods = {k: v for k, v in sys.modules.items() if k.startswith("tensor_agent.tools.core.zoo.families")
+            and k != "tensor_agent.tools.core.zoo.families.modules"}
+    try:
+        registry._FAMILIES.clear()
+        registry._LOADED = False
+        for k in mods:
+            sys.modules.pop(k)
+        barrier = threading.Barrier(4)
+        got, errors = [], []
+
+        def first_design():
+            barrier.wait()
+            try:
+                got.append(registry.get_family("vit").name)
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(str(exc))
+
+        threads = [threading.Thread(target=first_design) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors and got == ["vit"] * 4
+        assert set(registry.list_families()) == set(saved)
+    finally:
+        registry._FAMILIES.clear()
+        registry._FAMILIES.update(saved)
+        registry._LOADED = True
+        sys.modules.update(mods)
+
+
+def test_macs_are_counted_without_the_compiler_stack():
+    """MACs and the layer table use forward hooks + a torch-function mode: torch._dynamo is never imported."""
+    code = ("import sys\n"
+            "from tensor_agent.tools.design import create_model, example_inputs_for\n"
+            "from tensor_agent.tools.core.measure import measure_model, layer_table\n"
+            "h = create_model('cnn', variant='small', input_spec={'shape': [3, 32, 32]})\n"
+            "m = measure_model(h.module, example_inputs_for(h, 1), batch_size=1, runs=2)\n"
+            "rows = layer_table(h.module, example_inputs_for(h, 1))\n"
+            "print(m.macs, sum(r['macs'] for r in rows), 'torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["10323200", "10323200", "False"]

@@ -26,7 +26,7 @@ class Measurements(BaseModel):
     trainable_params: int = Field(default=0, description="Parameters with requires_grad.")
     size_mb: float = Field(description="Serialized size of the state dict (torch.save) or booster, MB (2^20 bytes).")
     macs: Optional[int] = Field(default=None, description="Multiply-accumulates of one forward pass at batch_size.")
-    flops: Optional[int] = Field(default=None, description="FLOPs of one forward pass (torch.utils.flop_counter).")
+    flops: Optional[int] = Field(default=None, description="FLOPs of one forward pass (2 x MACs).")
     latency_ms_median: float = Field(description="Median wall time of one forward pass at batch_size, ms.")
     latency_ms: float = Field(default=0.0, description="Same as latency_ms_median (kept for readability).")
     latency_ms_p90: Optional[float] = Field(default=None, description="90th percentile of the timed runs, ms.")
@@ -78,42 +78,32 @@ def _first_tensor(out: Any):
 
 
 def _peak_activation_bytes(module, inputs: tuple) -> int:
-    """Peak bytes of live tensors created during one forward pass (a TorchDispatchMode tracker)."""
+    """Peak bytes of live tensors created during one forward pass (tracked per torch function call)."""
     import torch
     from torch.utils._pytree import tree_flatten
-    from torch.utils._python_dispatch import TorchDispatchMode
 
-    class _Tracker(TorchDispatchMode):
-        def __init__(self) -> None:
-            super().__init__()
-            self.live: dict[int, int] = {}
-            self.cur = 0
-            self.peak = 0
+    state = {"live": {}, "cur": 0, "peak": 0}
 
-        def _free(self, key: int) -> None:
-            self.cur -= self.live.pop(key, 0)
+    def free(key: int) -> None:
+        state["cur"] -= state["live"].pop(key, 0)
 
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            for t in tree_flatten(out)[0]:
-                if isinstance(t, torch.Tensor) and t.device.type == "cpu":
-                    try:
-                        storage = t.untyped_storage()
-                        key = storage.data_ptr()
-                        nbytes = storage.nbytes()
-                    except Exception:  # noqa: BLE001 - sparse/meta tensors have no plain storage
-                        continue
-                    if key and key not in self.live:
-                        self.live[key] = nbytes
-                        self.cur += nbytes
-                        self.peak = max(self.peak, self.cur)
-                        weakref.finalize(t, self._free, key)
-            return out
+    def on_call(_name: str, _args: tuple, _kwargs: dict, out) -> None:
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and t.device.type == "cpu":
+                try:
+                    storage = t.untyped_storage()
+                    key, nbytes = storage.data_ptr(), storage.nbytes()
+                except (RuntimeError, NotImplementedError):  # sparse/meta tensors have no plain storage
+                    continue
+                if key and key not in state["live"]:
+                    state["live"][key] = nbytes
+                    state["cur"] += nbytes
+                    state["peak"] = max(state["peak"], state["cur"])
+                    weakref.finalize(t, free, key)
 
-    tracker = _Tracker()
-    with torch.inference_mode(), tracker:
+    with torch.inference_mode(), _function_mode(on_call):
         module(*inputs)
-    return tracker.peak
+    return state["peak"]
 
 
 def count_params(module) -> tuple[int, int]:
@@ -136,17 +126,200 @@ def serialized_size_mb(module) -> float:
     return buf.tell() / 2**20
 
 
-def count_flops(module, inputs: tuple) -> Optional[int]:
-    """FLOPs of one forward pass (matmul/conv/attention counted by torch.utils.flop_counter)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+# --- MACs and the layer table: forward hooks + a torch-function op counter ------------------------------
+# Neither torch.utils.flop_counter.FlopCounterMode nor any TorchDispatchMode is used: entering a dispatch
+# mode imports torch._dynamo (1.6-3.8 s cold). A TorchFunctionMode sees linear/conv/matmul/attention calls
+# at the Python level, costs milliseconds and gives the same counts.
+def _prod(xs) -> int:
+    out = 1
+    for x in xs:
+        out *= int(x)
+    return out
 
+
+def _einsum_macs(args: tuple) -> int:
+    eq = args[0] if isinstance(args[0], str) else None
+    ops = args[1:] if eq else ()
+    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+        ops = tuple(ops[0])
+    if not eq or "..." in eq or len(ops) < 2:
+        return 0
+    sizes: dict[str, int] = {}
+    for term, t in zip(eq.split("->")[0].split(","), ops):
+        for letter, n in zip(term.strip(), t.shape):
+            sizes[letter] = int(n)
+    return _prod(sizes.values())
+
+
+def _macs_of(name: str, args: tuple, kwargs: dict, out) -> int:
+    """Multiply-accumulates of one torch function call (0 unless it is a matmul, conv or attention)."""
+    import torch
+
+    y = out[0] if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor) else out
+    if name == "linear":
+        x, w = args[0], args[1] if len(args) > 1 else kwargs["weight"]
+        return _prod(x.shape[:-1]) * w.shape[0] * w.shape[1]
+    if name in ("conv1d", "conv2d", "conv3d"):
+        w = args[1] if len(args) > 1 else kwargs["weight"]
+        return y.shape[0] * _prod(y.shape[2:]) * _prod(w.shape)  # w: (C_out, C_in/groups, k...)
+    if name in ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
+        x, w = args[0], args[1] if len(args) > 1 else kwargs["weight"]
+        return x.shape[0] * _prod(x.shape[2:]) * _prod(w.shape)  # every input position feeds C_out/g * k
+    if name in ("matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv"):
+        a = args[1] if name == "__rmatmul__" else args[0]
+        return y.numel() * a.shape[-1]
+    if name in ("addmm", "baddbmm", "addbmm", "addmv"):
+        return y.numel() * args[1].shape[-1] if name != "addbmm" else _prod(args[1].shape) * args[2].shape[-1]
+    if name == "einsum":
+        return _einsum_macs(args)
+    if name == "scaled_dot_product_attention":
+        q, k, v = (list(args) + [kwargs.get("query"), kwargs.get("key"), kwargs.get("value")])[:3]
+        return _prod(q.shape[:-1]) * k.shape[-2] * (q.shape[-1] + v.shape[-1])
+    if name == "multi_head_attention_forward":  # nn.MultiheadAttention: (L, N, E) inputs, projections inside
+        q, k = args[0], args[1]
+        L, N, E = q.shape if q.dim() == 3 else (q.shape[0], 1, q.shape[-1])
+        S = k.shape[0]
+        return (L + 2 * S) * N * E * E + 2 * N * L * S * E + L * N * E * E
+    return 0
+
+
+def _function_mode(on_call):
+    """A TorchFunctionMode calling `on_call(name, args, kwargs, out)` after every torch function."""
+    from torch.overrides import TorchFunctionMode
+
+    class _Mode(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            on_call(getattr(func, "__name__", ""), args, kwargs, out)
+            return out
+
+    return _Mode()
+
+
+def profile_forward(module, inputs: tuple) -> tuple[int, list[dict]]:
+    """One forward pass with hooks: (total MACs, one record per module in call order).
+
+    Each record: name (dotted path, "" for the root), type, depth, output_shape (first tensor of the
+    first call), params (recursive), macs (inclusive of sub-modules), order (first call index), called.
+    """
+    import torch
+
+    recs: dict[str, dict] = {}
+    for name, sub in module.named_modules():
+        recs[name] = {"name": name, "type": type(sub).__name__, "depth": 0 if not name else name.count(".") + 1,
+                      "output_shape": None, "params": sum(p.numel() for p in sub.parameters()), "macs": 0,
+                      "order": None, "called": False}
+    stack: list[str] = []
+    counter = {"order": 0, "total": 0}
+
+    def on_call(fname: str, args: tuple, kwargs: dict, out) -> None:
+        try:
+            n = _macs_of(fname, args, kwargs, out)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):  # unexpected signature: skip
+            n = 0
+        if n:
+            counter["total"] += n
+            for key in dict.fromkeys(stack):
+                recs[key]["macs"] += n
+
+    def pre(name):
+        def hook(_mod, _args):
+            stack.append(name)
+            r = recs[name]
+            if r["order"] is None:
+                r["order"] = counter["order"]
+                counter["order"] += 1
+        return hook
+
+    def post(name):
+        def hook(_mod, _args, output):
+            if stack and stack[-1] == name:
+                stack.pop()
+            r = recs[name]
+            r["called"] = True
+            if r["output_shape"] is None:
+                t = _first_tensor(output)
+                r["output_shape"] = list(t.shape) if t is not None else []
+        return hook
+
+    handles = []
+    for name, sub in module.named_modules():
+        handles.append(sub.register_forward_pre_hook(pre(name)))
+        handles.append(sub.register_forward_hook(post(name)))
     try:
-        with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        with torch.inference_mode(), _function_mode(on_call):
             module(*inputs)
-        return int(counter.get_total_flops())
-    except Exception:  # noqa: BLE001 - some ops (e.g. sparse scatter) cannot be counted
+    finally:
+        for h in handles:
+            h.remove()
+    return counter["total"], list(recs.values())
+
+
+def count_macs(module, inputs: tuple) -> Optional[int]:
+    """Multiply-accumulates of one forward pass (matmul, linear, conv, attention), counted with hooks."""
+    try:
+        return profile_forward(module, inputs)[0]
+    except (RuntimeError, TypeError, ValueError):  # a forward the counter cannot follow: not counted
         return None
+
+
+def count_flops(module, inputs: tuple) -> Optional[int]:
+    """FLOPs of one forward pass: 2 x `count_macs` (one multiply and one add per MAC)."""
+    macs = count_macs(module, inputs)
+    return None if macs is None else 2 * macs
+
+
+def layer_table(module, inputs: tuple, *, max_rows: int = 24) -> list[dict]:
+    """A torchinfo-like summary: rows (name, type, output_shape, params, macs) from one hooked forward pass.
+
+    Starts from the root's children and expands the largest container while the table stays within
+    `max_rows`, so a CNN shows every block and a 12-layer transformer shows its stacks.
+    """
+    was_training = getattr(module, "training", False)
+    module.eval()
+    try:
+        _, recs = profile_forward(module, inputs)
+    finally:
+        module.train(was_training)
+    by = {r["name"]: r for r in recs}
+    children: dict[str, list[str]] = {}
+    for r in recs:
+        if r["name"]:
+            parent = r["name"].rsplit(".", 1)[0] if "." in r["name"] else ""
+            children.setdefault(parent, []).append(r["name"])
+
+    def useful(n: str) -> bool:
+        r = by[n]
+        return r["called"] or r["params"] > 0
+
+    def kids(n: str) -> list[str]:
+        return [k for k in children.get(n, []) if useful(k)]
+
+    shown = kids("")
+    while True:
+        # a container that was never called (ModuleList) has no output of its own: always expand it
+        flat = [k for n in shown for k in ([n] if by[n]["called"] or not kids(n) else kids(n))]
+        if flat == shown:
+            # a module that uses a child functionally (never calls it) stays one row: its MACs are its own
+            expandable = [n for n in shown if kids(n) and all(by[k]["called"] for k in kids(n))]
+            if not expandable:
+                break
+            best = max(expandable, key=lambda n: by[n]["params"])
+            new = [k for n in shown for k in (kids(n) if n == best else [n])]
+            if len(new) > max_rows:
+                break
+            shown = new
+        else:
+            shown = flat
+
+    def first_call(n: str) -> int:
+        orders = [r["order"] for r in recs if r["order"] is not None and (r["name"] == n or r["name"].startswith(n + "."))]
+        return min(orders) if orders else 10**9
+
+    shown.sort(key=first_call)
+    return [{"name": n, "type": by[n]["type"], "output_shape": by[n]["output_shape"] or [],
+             "params": by[n]["params"], "macs": by[n]["macs"]} for n in shown]
 
 
 def time_forward(module, inputs: tuple, *, threads: int = 1, runs: int = 20, warmup: int = 2,
@@ -211,7 +384,7 @@ def measure_model(module, example_inputs: tuple, *, batch_size: int, threads: in
         output_shape = list(main.shape) if main is not None else []
         total, trainable = count_params(module)
         size_mb = serialized_size_mb(module)
-        n_flops = count_flops(module, example_inputs) if flops else None
+        n_macs = count_macs(module, example_inputs) if flops else None
         weights_bytes = sum(p.numel() * p.element_size() for p in module.parameters()) + \
             sum(b.numel() * b.element_size() for b in module.buffers())
         act = _peak_activation_bytes(module, example_inputs) if memory else 0
@@ -222,7 +395,7 @@ def measure_model(module, example_inputs: tuple, *, batch_size: int, threads: in
     p90 = sorted(times)[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
     return Measurements(
         params=total, trainable_params=trainable, size_mb=size_mb,
-        macs=None if n_flops is None else n_flops // 2, flops=n_flops,
+        macs=n_macs, flops=None if n_macs is None else 2 * n_macs,
         latency_ms_median=med, latency_ms=med, latency_ms_p90=p90, batch_size=batch_size, threads=threads,
         runs=len(times), peak_mem_mb=(weights_bytes + _tensor_bytes(example_inputs) + act) / 2**20,
         output_shape=output_shape,

@@ -4,7 +4,7 @@ Public API (importing this package does not import torch):
 
     register_family, create_model, list_families, get_family      -- the registry
     design_for(family, modality=..., input_spec=..., num_classes=..., constraints=...) -> (design, handle)
-    design_architecture(plan, ctx) -> ArchitectureDesign            -- the tool
+    design_architecture(plan, ctx) -> ArchitectureDesign            -- the tool (InfeasibleDesign: exit 3)
     measure_model(module, example_inputs, batch_size=...) -> Measurements
     example_inputs_for(handle, batch_size) / expected_output_shape(handle, batch_size)
 """
@@ -25,7 +25,7 @@ from tensor_agent.tools.core.zoo.registry import (
 from tensor_agent.tools.core.zoo.spec import example_inputs, normalize_input_spec
 
 __all__ = [
-    "ArchitectureDesign", "Candidate", "Family", "Measurements", "create_model", "design_architecture",
+    "ArchitectureDesign", "Candidate", "Family", "InfeasibleDesign", "Measurements", "create_model", "design_architecture",
     "design_for", "example_inputs", "example_inputs_for", "expected_output_shape", "get_family",
     "list_families", "measure_model", "normalize_input_spec", "register_family",
 ]
@@ -33,6 +33,7 @@ __all__ = [
 _LAZY = {
     "ArchitectureDesign": "tensor_agent.tools.design.designer",
     "Candidate": "tensor_agent.tools.design.designer",
+    "InfeasibleDesign": "tensor_agent.tools.design.designer",
     "design_for": "tensor_agent.tools.core.zoo.search",
     "design_architecture": "tensor_agent.tools.design.designer",
     "measure_model": "tensor_agent.tools.core.measure",

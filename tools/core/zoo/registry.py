@@ -11,6 +11,7 @@ Family modules live in `tensor_agent.tools.core.zoo.families` and import torch/t
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Callable, ClassVar, Optional
 
 from tensor_agent.tools.core.context import json_safe as _json_safe
@@ -21,6 +22,9 @@ from tensor_agent.tools.core.zoo.spec import normalize_input_spec
 
 _FAMILIES: dict[str, "Family"] = {}
 _LOADED = False
+#: guards the one-time import of the built-in families (two threads' first designs must not see an empty
+#: registry: the flag is set only after the import finished)
+_LOAD_LOCK = threading.RLock()
 
 #: hyper-parameters that are counts/sizes and must be positive integers below this bound
 _MAX_HP = 1_000_000
@@ -89,10 +93,15 @@ def register_family(name: str, *, modality: str, tasks: tuple[str, ...] = ("clas
 
 
 def _load() -> None:
+    """Import the built-in families once, thread-safely (double-checked under a lock)."""
     global _LOADED
-    if not _LOADED:
-        _LOADED = True
-        import tensor_agent.tools.core.zoo.families  # noqa: F401 - registers the built-in families
+    if _LOADED:
+        return
+    with _LOAD_LOCK:
+        if not _LOADED:
+            import tensor_agent.tools.core.zoo.families  # noqa: F401 - registers the built-in families
+
+            _LOADED = True
 
 
 def list_families(modality: Optional[str] = None) -> list[str]:

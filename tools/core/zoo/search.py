@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, Field
 
+from tensor_agent.catalogue import GUIDE, get_dataset, guide_default, guide_families
 from tensor_agent.errors import InputError, TensorError, UnsatisfiableError
 from tensor_agent.tools.core.context import ModelHandle
 from tensor_agent.tools.core.measure import Measurements
@@ -32,48 +33,14 @@ from tensor_agent.tools.core.zoo.registry import (
 )
 from tensor_agent.tools.core.zoo.spec import normalize_input_spec
 
-# --- the selection guide (TENSOR card) ------------------------------------------------------------
-GUIDE: dict[str, dict[str, Any]] = {
-    "tabular": {"rule": "Tabular -> XGBoost, neural (MLP) if complex", "families": ["xgboost", "mlp"]},
-    "image": {"rule": "Image -> ViT, EfficientNet, ConvNeXt (a plain CNN for tiny inputs)",
-              "families": ["efficientnet", "convnext", "vit", "resnet", "cnn"]},
-    "text": {"rule": "Text -> fine-tuned LLM/BERT", "families": ["bert"]},
-    "sequence": {"rule": "Sequence (long) -> state space models, Mamba", "families": ["mamba"]},
-    "text_generation": {"rule": "Generation (text) -> transformer decoder (encoder-decoder for seq2seq)",
-                        "families": ["gpt", "t5"]},
-    "image_generation": {"rule": "Generation (image) -> diffusion models", "families": ["diffusion"]},
-    "graph": {"rule": "Graph -> GNN (GCN, GAT, GraphSAGE)", "families": ["gcn", "gat", "graphsage"]},
-}
+# The selection guide, the families' modalities and the built-in datasets are the catalogue's
+# (tensor_agent.catalogue): nothing here keeps a copy.
 
-#: words that show the user named a family (so the search stays inside it)
-FAMILY_WORDS: dict[str, tuple[str, ...]] = {
-    "xgboost": ("xgboost", "gradient boost", "boosted tree"), "mlp": ("mlp", "perceptron", "feed-forward"),
-    "cnn": ("cnn", "convolutional", "convnet"), "resnet": ("resnet", "residual"),
-    "efficientnet": ("efficientnet", "mobilenet"), "convnext": ("convnext",),
-    "vit": ("vit", "vision transformer"), "bert": ("bert", "minilm", "encoder"),
-    "gpt": ("gpt", "decoder"), "t5": ("t5", "encoder-decoder", "seq2seq", "sequence-to-sequence"),
-    "mamba": ("mamba", "state space", "ssm"), "diffusion": ("diffusion", "ddpm", "ddim", "unet"),
-    "gcn": ("gcn", "graph convolution"), "gat": ("gat", "graph attention"), "graphsage": ("graphsage", "sage"),
-}
 
-DEFAULT_TASK = {"tabular": "classification", "image": "classification", "text": "classification",
-                "sequence": "classification", "text_generation": "generation", "image_generation": "denoising",
-                "graph": "node_classification"}
+def default_task(modality: str) -> str:
+    """The task of a modality when none is stated: the first task of the guide's first family."""
+    return get_family(guide_default(modality)).tasks[0]
 
-#: Offline fallback when `tensor_agent.tools.train.dataset_spec` is not available.
-_KNOWN_DATASETS: dict[str, dict[str, Any]] = {
-    "digits": {"modality": "image", "task": "classification", "input_spec": {"kind": "image", "shape": [1, 8, 8]},
-               "num_classes": 10},
-    "iris": {"modality": "tabular", "task": "classification", "input_spec": {"kind": "tabular", "shape": [4]},
-             "num_classes": 3},
-    "wine": {"modality": "tabular", "task": "classification", "input_spec": {"kind": "tabular", "shape": [13]},
-             "num_classes": 3},
-    "breast_cancer": {"modality": "tabular", "task": "classification",
-                      "input_spec": {"kind": "tabular", "shape": [30]}, "num_classes": 2},
-    "karate": {"modality": "graph", "task": "node_classification",
-               "input_spec": {"kind": "graph", "num_features": 34, "num_nodes": 34, "num_edges": 156},
-               "num_classes": 4},
-}
 
 MAX_PARAMS_LIMIT = 1e12  # beyond this a budget is absurd
 BUDGET_KEYS = ("max_params", "size_mb", "latency_ms")
@@ -94,6 +61,8 @@ class Candidate(BaseModel):
     score: float = Field(default=0.0, description="Higher is better: guide preference if feasible, "
                                                   "closeness to the budgets if not.")
     reason: str = Field(default="", description="Why chosen or rejected.")
+    evidence: str = Field(default="not measured", description="measured (latency timed here) | counted "
+                                                              "(parameters counted exactly) | not measured")
 
 
 class ArchitectureDesign(BaseModel):
@@ -125,6 +94,18 @@ class ArchitectureDesign(BaseModel):
     peak_mem_mb: Optional[float] = None
     output_shape: list[int] = Field(default_factory=list)
     code_path: Optional[str] = Field(default=None, description="Standalone module written for `implement`.")
+    code_framework: Optional[str] = Field(default=None, description="Framework of the written code (pytorch, ...).")
+    framework_note: Optional[str] = Field(default=None, description="Said when the code is not in the framework "
+                                                                     "the request names.")
+    layers: list[dict[str, Any]] = Field(default_factory=list, description="Layer table of the built module: name, "
+                                                                             "type, output_shape, params, macs.")
+    recipe: dict[str, Any] = Field(default_factory=dict, description="Training recipe for this data size.")
+    expected_quality: dict[str, Any] = Field(default_factory=dict, description="Expected quality and its source.")
+    generation: dict[str, Any] = Field(default_factory=dict, description="Generative specifics: timesteps, beta "
+                                                                          "schedule, sampler, sampling steps.")
+    data: dict[str, Any] = Field(default_factory=dict, description="The data the design is sized for.")
+    next_steps: list[str] = Field(default_factory=list, description="Runnable commands: train, compress, deploy.")
+    memory_fitness: dict[str, Any] = Field(default_factory=dict, description="Memory's record of this family.")
     search_s: float = Field(default=0.0, description="Seconds the search took.")
     plot_path: Optional[str] = Field(default=None, description="PNG: parameters vs latency of the candidates.")
 
@@ -308,24 +289,40 @@ def static_figures(handle: ModelHandle) -> Measurements:
 
 # --- inputs from datasets and plan -----------------------------------------------------------------
 def dataset_facts(name: str, modality: Optional[str] = None) -> Optional[dict]:
-    """modality/task/input_spec/num_classes of a dataset: the trainer's `dataset_spec` if present, else built-ins."""
-    try:
+    """modality/task/input_spec/num_classes/size of a dataset: the catalogue's built-ins, or a user file/folder.
+
+    A built-in image set asked for as tabular data is flattened (8x8 digits -> 64 features).
+    """
+    spec = get_dataset(str(name))
+    if spec is None:
+        from tensor_agent.tools.core.datasets import dataset_spec  # a user path (InputError if it is neither)
+
+        facts = dict(dataset_spec(str(name)))
+        facts.setdefault("size", None)
+        return facts
+    facts = {"name": spec.name, "modality": spec.modality, "task": spec.task, "num_classes": spec.num_classes,
+             "input_spec": {k: v for k, v in spec.input_spec.items() if k not in ("channels", "height", "width")},
+             "description": spec.description, "size": _dataset_size(spec)}
+    if spec.name == "tiny_corpus":  # the vocabulary is the corpus' character set: the loader knows it
         from tensor_agent.tools.core.datasets import dataset_spec
 
-        facts = dict(dataset_spec(name))
-        if modality == "image" and name == "digits" and facts.get("modality") != "image":
-            facts = dict(_KNOWN_DATASETS["digits"])
-        return facts
-    except (ImportError, AttributeError):
-        pass
-    except TensorError:
-        raise
-    except Exception:  # noqa: BLE001 - a half-written trainer must not break designing
-        pass
-    facts = _KNOWN_DATASETS.get(str(name).lower())
-    if facts and str(name).lower() == "digits" and modality == "tabular":
-        facts = {**facts, "modality": "tabular", "input_spec": {"kind": "tabular", "shape": [64]}}
-    return dict(facts) if facts else None
+        facts["input_spec"] = dict(dataset_spec(spec.name)["input_spec"])
+    if modality == "tabular" and facts["input_spec"].get("kind") == "image":
+        n = 1
+        for d in facts["input_spec"]["shape"]:
+            n *= int(d)
+        facts.update(modality="tabular", input_spec={"kind": "tabular", "shape": [n]})
+    return facts
+
+
+def _dataset_size(spec) -> Optional[int]:
+    """Number of examples of a built-in set (its `size`, else the count its description states)."""
+    size = getattr(spec, "size", None)
+    if size:
+        return int(size)
+    m = re.search(r"\((\d[\d,]*) (?:images|rows|nodes|samples|examples)", spec.description or "") or \
+        re.search(r"\b(\d[\d,]*) (?:support tickets|images|rows|sequences|examples)\b", spec.description or "")
+    return int(m.group(1).replace(",", "")) if m else None
 
 
 def _input_shape(value: Any) -> list[int]:
@@ -388,7 +385,7 @@ def _extra_hp(family: str, wants_pretrained: bool) -> dict:
 def search(families: list[str], *, modality: str, task: str, input_spec: dict, num_classes: Optional[int],
            constraints: dict, wants_pretrained: bool = False,
            exclude: Optional[dict[tuple[str, str], str]] = None, hparams: Optional[dict] = None,
-           progress: bool = False):
+           progress: bool = False, variant: Optional[str] = None):
     """Search the families' ladders; returns (chosen handle, its measurements, candidates, notes).
 
     The first family in `families` is the preferred one; within a family the largest variant up to the
@@ -412,7 +409,8 @@ def search(families: list[str], *, modality: str, task: str, input_spec: dict, n
     try:
         return _search_loop(families, modality=modality, task=task, input_spec=input_spec, num_classes=num_classes,
                             constraints=constraints, wants_pretrained=wants_pretrained, exclude=exclude,
-                            hparams=hparams, device=device, batch=batch, threads=threads, candidates=candidates,
+                            hparams=hparams, only_variant=variant, device=device, batch=batch, threads=threads,
+                            candidates=candidates,
                             notes=notes, has_budget=has_budget, bar=bar)
     finally:
         if bar is not None:
@@ -420,7 +418,7 @@ def search(families: list[str], *, modality: str, task: str, input_spec: dict, n
 
 
 def _search_loop(families, *, modality, task, input_spec, num_classes, constraints, wants_pretrained, exclude,
-                 hparams, device, batch, threads, candidates, notes, has_budget, bar):
+                 hparams, only_variant, device, batch, threads, candidates, notes, has_budget, bar):
     feasible_pick: Optional[tuple[ModelHandle, Measurements, Candidate]] = None
     nearest: Optional[tuple[float, ModelHandle, Measurements, Candidate]] = None
     for rank, family in enumerate(families):
@@ -428,7 +426,8 @@ def _search_loop(families, *, modality, task, input_spec, num_classes, constrain
         if task not in fam.tasks:
             continue
         hp = {**(hparams or {}).get(family, {}), **_extra_hp(family, wants_pretrained)}
-        variants = ["minilm-l6"] if hp.get("pretrained") else _ladder(fam, device)
+        variants = ["minilm-l6"] if hp.get("pretrained") else ([only_variant] if only_variant and rank == 0
+                                                               else _ladder(fam, device))
         family_found = False
         measured_here = 0
         for variant in variants:
@@ -544,7 +543,8 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
                num_classes: Optional[int] = None, constraints: Optional[dict] = None, task: Optional[str] = None,
                ctx=None, named: Optional[bool] = None, wants_pretrained: bool = False,
                rationale: Optional[list[str]] = None,
-               hparams: Optional[dict[str, dict]] = None) -> tuple[ArchitectureDesign, ModelHandle]:
+               hparams: Optional[dict[str, dict]] = None,
+               variant: Optional[str] = None) -> tuple[ArchitectureDesign, ModelHandle]:
     """Design (search, build, measure, explain) without a Plan.
 
     Args:
@@ -559,6 +559,7 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
         wants_pretrained: use pretrained weights where the family has them (bert: all-MiniLM-L6-v2).
         rationale: lines to put first in the rationale.
         hparams: extra hyper-parameters per family, e.g. {"diffusion": {"latent": True}}.
+        variant: a named size of `family` (the search then measures only it).
 
     Returns:
         (ArchitectureDesign, ModelHandle): the design and the built model (not trained).
@@ -574,15 +575,17 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
     if modality not in GUIDE:
         raise InputError(f"unknown modality {modality!r} (known: {', '.join(GUIDE)})")
     named = (family is not None) if named is None else named
+    if variant is not None:
+        if family is None:
+            raise InputError(f"variant {variant!r} given without a family", hint="name the family too")
+        if variant not in get_family(family).variants:
+            raise UnsatisfiableError(f"unknown variant {variant!r} of family {family!r} "
+                                     f"(known: {', '.join(get_family(family).variants)})")
+        named = True
     lines = list(rationale or [])
     guide = GUIDE[modality]
-    task = task or (get_family(family).tasks[0] if family and named else DEFAULT_TASK[modality])
-    if modality == "text_generation" and task == "seq2seq":
-        pool = ["t5", "gpt"]
-    elif modality == "text_generation":
-        pool = ["gpt", "t5"]
-    else:
-        pool = list(guide["families"])
+    task = task or (get_family(family).tasks[0] if family and named else default_task(modality))
+    pool = list(guide_families(modality))
     if family is not None and family not in pool:
         pool = [family] + pool
     # data shape decides some preferences
@@ -614,13 +617,15 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
             ordered = ["mlp", "xgboost"]
             lines.append("data is large or high-dimensional: the guide's 'neural if complex' applies (MLP first)")
     default_family = family if family is not None else ordered[0]
+    rec = _memory_recommendation(ctx, modality, task, default_family,
+                                 [family] if named else [default_family] + [f for f in ordered if f != default_family],
+                                 c)
     if named:
         ordered = [family]
-        lines.append(f"family {family!r} was named in the request; the search stays inside its variant ladder")
+        lines.append(f"family {family!r} was chosen by the plan; the search stays inside its variant ladder")
     else:
         ordered = [default_family] + [f for f in ordered if f != default_family]
-        lines.append(f"selection guide: {guide['rule']}; preference order {', '.join(ordered)}")
-        rec = _memory_recommendation(ctx, modality, task, default_family, list(ordered), c)
+        lines.append(f"selection guide: {guide.rule}; preference order {', '.join(ordered)}")
         if rec is not None:
             rfam = getattr(rec, "family", None)
             evidence = list(getattr(rec, "evidence", []) or [])
@@ -654,7 +659,7 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
     for attempt in range(3):
         handle, _quick, cands, ok, notes = search(ordered, modality=modality, task=task, input_spec=spec,
                                                   num_classes=n_cls, constraints=c, wants_pretrained=wants_pretrained,
-                                                  exclude=excluded, hparams=hparams,
+                                                  exclude=excluded, hparams=hparams, variant=variant,
                                                   progress=bool(getattr(ctx, "progress", False)))
         m = measure_handle(handle, batch_size=batch, threads=threads, runs=10, full=True)
         viol = _violations(c, m.params, m.size_mb, m.latency_ms_median)
@@ -687,9 +692,20 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
         latency_ms=m.latency_ms_median, batch_size=batch, threads=threads, peak_mem_mb=m.peak_mem_mb,
         output_shape=m.output_shape, search_s=round(time.perf_counter() - t0, 3),
     )
+    design.memory_fitness = _fitness_of(rec, handle.family)
     handle.extra["design"] = {"family": design.family, "variant": design.variant, "params": design.params,
                               "feasible": design.feasible}
     return design, handle
+
+
+def _fitness_of(rec: Any, family: str) -> dict:
+    """What memory's recommendation knows about `family` (raw metric mean, runs, datasets), or {}."""
+    for f in getattr(rec, "fitness", None) or []:
+        if getattr(f, "family", None) == family and getattr(f, "n", 0) and getattr(f, "raw_mean", None) is not None:
+            return {"metric": getattr(f, "metric", "") or "metric", "mean": float(f.raw_mean), "n": int(f.n),
+                    "datasets": list(getattr(f, "datasets", []) or [])[:5],
+                    "evidence": list(getattr(f, "evidence", []) or [])[:3]}
+    return {}
 
 
 def _prune(cands: list[Candidate], chosen: Optional[Candidate]) -> list[Candidate]:
@@ -701,6 +717,7 @@ def _prune(cands: list[Candidate], chosen: Optional[Candidate]) -> list[Candidat
             seen.add(x.family)
             continue
         if x.params is not None or x.measured or x.family not in seen:
+            x.evidence = "measured" if x.measured else ("counted" if x.params is not None else "not measured")
             out.append(x)
         seen.add(x.family)
     return out

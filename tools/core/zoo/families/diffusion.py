@@ -27,7 +27,8 @@ class DiffusionFamily(Family):
     efficient_variants = ("unet-micro", "unet-mini")
 
     def default_input_spec(self, task: str) -> dict:
-        return {"kind": "image", "shape": [1, 8, 8]}
+        """32x32 RGB (CIFAR-sized) when the data does not say otherwise."""
+        return {"kind": "image", "shape": [3, 32, 32]}
 
     def default_num_classes(self, task: str) -> Optional[int]:
         return None
