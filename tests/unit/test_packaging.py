@@ -73,6 +73,10 @@ def test_no_generic_top_level_imports():
 def test_langgraph_json_points_at_the_compiled_graph():
     import json
 
+    import importlib
+
     spec = json.loads((ROOT / "langgraph.json").read_text())
-    path, attr = spec["graphs"]["tensor"].split(":")
-    assert (ROOT / path).is_file() and attr == "graph"
+    entry = spec["graphs"]["TENSOR"]  # the graph id is the MCP tool / assistant name
+    module, attr = entry["path"].split(":")
+    assert attr == "graph" and entry["description"]
+    assert type(getattr(importlib.import_module(module), attr)).__name__ == "CompiledStateGraph"
