@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # servers and training stay bounded
 ROOT = Path(__file__).resolve().parents[2]
 ASK = "how should I evaluate a churn model with 2k rows?"  # peer-only request: answers in about a second
 

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from tensor_agent.graph import graph
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # servers and training stay bounded
 
 
 class ScriptedChatModel(BaseChatModel):

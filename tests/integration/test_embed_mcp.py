@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # servers and training stay bounded
 EXE = str(Path(sys.executable).with_name("tensor-agent"))
 EXPECTED = {"ask", "plan", "design", "train", "compress", "estimate", "memory_search", "fitness"}
 

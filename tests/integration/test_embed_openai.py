@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # servers and training stay bounded
 EXE = str(Path(sys.executable).with_name("tensor-agent"))
 KEY = "test-key-123"
 ASK = "how should I evaluate a churn model with 2k rows?"
