@@ -35,7 +35,7 @@ def _cite(f: FamilyFitness, limit: int = 6) -> str:
     for r in f.trace:
         if not r.get("counted"):
             continue
-        tag = r["id"] + (f" (mlflow {r['mlflow_run_id'][:12]})" if r.get("mlflow_run_id") else "")
+        tag = r["id"] + (f" (mlflow {r['mlflow_run_id']})" if r.get("mlflow_run_id") else "")
         runs.append(tag)
     more = f" and {len(runs) - limit} more" if len(runs) > limit else ""
     return ", ".join(runs[:limit]) + more
