@@ -25,9 +25,11 @@ def agent(home):
 def test_compiled_graph_is_importable_and_wired():
     from tensor_agent.graph import graph
 
+    from tensor_agent.catalogue import PEERS, TOOL_ORDER
+
     nodes = set(graph.get_graph().nodes)
-    assert {"parse", "recall", "design_architecture", "train_model", "compress_model", "estimate_data",
-            "handoff", "AXIOM", "ECLIPSE", "PRISM", "VELOCITY", "remember", "respond"} <= nodes
+    assert {"parse", "recall", "handoff", "remember", "respond", *TOOL_ORDER, *PEERS} <= nodes
+    assert graph.name == "TENSOR"
 
 
 def test_peer_only_request_hands_off_and_replies(agent):
