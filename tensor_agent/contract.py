@@ -133,6 +133,10 @@ OPTIONS: dict[str, OptionSpec] = {
     "qat_lr": _o("float", "QAT learning rate", 0, 10, lo_open=True),
     "prune_steps": _o("int", "iterative pruning steps", 1, 100),
     "rewind_epochs": _o("int", "lottery-ticket rewind epoch", 0, 1000),
+    # deployment
+    "run": _o("bool", "start the served app on 127.0.0.1 after packaging (deploy)"),
+    "port": _o("int", "port of the local server (deploy --run)", 1, 65_535),
+    "image": _o("str", "container image name for manifests and pipelines (deploy)"),
     # data-size estimation
     "accuracy_target": _o("float", "target accuracy (fraction or percent)", 0, 100, lo_open=True),
     "regime": _o("str", "supervised, transfer, few_shot or unsupervised"),
@@ -153,6 +157,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "warm_start": _o("bool", "enqueue the best configurations of similar earlier tasks first"),
     "pruning": _o("bool", "prune bad trials from per-epoch validation scores (MedianPruner)"),
     "sampler": _o("str", "search sampler", choices=("tpe", "random")),
+    "enqueue_default": _o("bool", "run the default configuration as the first trial"),
     # experiment tracking (track_experiment)
     "action": _o("str", "tracking action",
                  choices=("register", "alias", "list", "rollback", "archive", "compare", "export")),
@@ -312,9 +317,18 @@ def resolve(plan: Plan, options: Optional[dict] = None) -> Plan:
     update: dict[str, Any] = {"settings": _settings(plan, opts, notes),
                               "data": _data_source(plan, opts, notes, warnings) or plan.data}
     if opts.get("family"):
+        from tensor_agent.catalogue import FAMILIES
+        from tensor_agent.errors import UnsatisfiableError
+
+        opts["family"] = str(opts["family"]).lower()
+        if opts["family"] not in FAMILIES:
+            near = difflib.get_close_matches(opts["family"], list(FAMILIES), n=1, cutoff=0.6)
+            raise UnsatisfiableError(f"unknown family '{opts['family']}'" + (f" (did you mean '{near[0]}'?)" if near else "")
+                                     + f"; known: {', '.join(FAMILIES)}", hint="pick one of the known families")
         if plan.architecture and plan.architecture != opts["family"]:
             notes.append(f"option family={opts['family']} overrides '{plan.architecture}' from the message")
         update["architecture"] = opts["family"]
+        update["architecture_named"] = True
     if opts.get("variant"):
         update["variant"] = opts["variant"]
     if opts.get("pretrained") is not None:
