@@ -135,14 +135,16 @@ def bench_warm(q: bool) -> None:
         from tensor_agent.tools.tune.runner import load_study
         from tensor_agent.tools.tune.storage import open_storage
 
-        cold, _ = _tune(tempfile.mkdtemp(), "xgboost", "wine", trials=12, seed=s, warm_start=False)
+        # no default trial in either study: the comparison is TPE's own start vs the enqueued configurations
+        cold, _ = _tune(tempfile.mkdtemp(), "xgboost", "wine", trials=12, seed=s, warm_start=False,
+                        enqueue_default=False)
         study = load_study(cold.study, open_storage(cold.storage))
         first5 = [t.value for t in sorted(study.get_trials(), key=lambda t: t.number)[:5]
                   if t.state == TrialState.COMPLETE]
         target = min(first5)
         home = tempfile.mkdtemp()
         _tune(home, "xgboost", "breast_cancer", trials=20, seed=s, warm_start=False)
-        warm, _ = _tune(home, "xgboost", "wine", trials=12, seed=s, warm_start=True)
+        warm, _ = _tune(home, "xgboost", "wine", trials=12, seed=s, warm_start=True, enqueue_default=False)
         cold_n.append(_trials_to_reach(cold, target))
         warm_n.append(_trials_to_reach(warm, target))
         print(f"  seed {s}: target {target:.4f}; cold reaches it at trial {cold_n[-1]}, warm at {warm_n[-1]} "

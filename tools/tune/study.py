@@ -42,7 +42,7 @@ def _enqueue(study, spec: TaskSpec, storage, args, ctx, warnings: list[str], con
 
     if continued:
         return []
-    if spec.defaults:
+    if spec.defaults and args.enqueue_default:
         study.enqueue_trial(spec.defaults, user_attrs={"source": "default"})
     warm: list[dict] = []
     if args.warm_start:

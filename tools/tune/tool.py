@@ -40,6 +40,7 @@ class TuneArgs(BaseModel):
     storage: Optional[str] = Field(default=None, description="Optuna storage URL (default: workspace journal).")
     study: Optional[str] = Field(default=None, description="Study name (continue it when it exists).")
     warm_start: bool = Field(default=True, description="Enqueue best configurations of similar tasks first.")
+    enqueue_default: bool = Field(default=True, description="Run the default configuration as trial 0.")
     pruning: bool = Field(default=True, description="MedianPruner on per-epoch validation scores.")
     sampler: str = Field(default="tpe", description="tpe or random.")
     use_memory: bool = Field(default=True, description="Read and write the vector memory.")
@@ -63,7 +64,8 @@ def tune_args(plan, ctx) -> TuneArgs:
             vals["params"] = list(tune.params)
     for key, fld in (("trials", "trials"), ("tune_budget_s", "budget_s"), ("workers", "workers"),
                      ("storage", "storage"), ("study", "study"), ("warm_start", "warm_start"),
-                     ("pruning", "pruning"), ("sampler", "sampler"), ("use_memory", "use_memory")):
+                     ("pruning", "pruning"), ("sampler", "sampler"), ("use_memory", "use_memory"),
+                     ("enqueue_default", "enqueue_default")):
         if opts.get(key) is not None:
             vals[fld] = opts[key]
     if opts.get("tune_params") is not None:
