@@ -251,6 +251,43 @@ def _train(student, data, step: Callable[[tuple, Any, Any], Any], *, epochs: int
                       desc=desc, engine="distillation loop (transfer set)")
 
 
+def _check_args(teacher, data, ratio: float, temperature: float, alpha: float) -> None:
+    require_torch_module(teacher, "distillation")
+    if data is None or data.task != "classification":
+        raise UnsatisfiableError("distillation needs a classifier and its training data",
+                                 hint="distil a model trained on a known dataset")
+    if not ratio or ratio <= 1:
+        raise InputError(f"distillation ratio must be > 1, got {ratio}")
+    if temperature <= 0 or math.isnan(temperature):
+        raise InputError(f"distillation temperature must be > 0, got {temperature}")
+    if not 0.0 <= alpha <= 1.0:
+        raise InputError(f"distillation alpha (weight of the soft loss) must be in [0, 1], got {alpha}")
+
+
+def _baselines(student, init_state: dict, data, ts: Optional[TransferSet], *, epochs: int, lr: float,
+               batch_size: int, seed: int, ctx=None) -> dict:
+    """The same student without the teacher: plain labelled data, and (with a transfer set) hard labels on it."""
+    from tensor_agent.tools.core.runtime import evaluate_runner
+
+    def test_acc(m) -> Optional[float]:
+        return evaluate_runner(Runner("torch-fp32", module=m.eval()), data.batches("test"), data.task)[1]
+
+    out: dict[str, Any] = {}
+    plain = copy.deepcopy(student)
+    plain.load_state_dict(init_state)
+    finetune(plain, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx, use_trainer=False,
+             desc="student without teacher")
+    out["baseline_student_accuracy"] = test_acc(plain)
+    out["baseline"] = "same student, seed and epochs, plain labelled data, no teacher"
+    if ts is not None:
+        hard_aug = copy.deepcopy(student)
+        hard_aug.load_state_dict(init_state)
+        train_on_transfer_set(hard_aug, data, ts, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                              ctx=ctx, desc="student without teacher (augmented)")
+        out["baseline_augmented_accuracy"] = test_acc(hard_aug)
+    return out
+
+
 def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperature: float = 4.0,
             alpha: float = 0.7, epochs: int = 20, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
             baseline: bool = True, transfer: Optional[TransferSet] = None, ctx=None) -> Compressed:
@@ -272,16 +309,7 @@ def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperat
     import torch.nn.functional as F
 
     teacher = handle.module
-    require_torch_module(teacher, "distillation")
-    if data is None or data.task != "classification":
-        raise UnsatisfiableError("distillation needs a classifier and its training data",
-                                 hint="distil a model trained on a known dataset")
-    if not ratio or ratio <= 1:
-        raise InputError(f"distillation ratio must be > 1, got {ratio}")
-    if temperature <= 0 or math.isnan(temperature):
-        raise InputError(f"distillation temperature must be > 0, got {temperature}")
-    if not 0.0 <= alpha <= 1.0:
-        raise InputError(f"distillation alpha (weight of the soft loss) must be in [0, 1], got {alpha}")
+    _check_args(teacher, data, ratio, temperature, alpha)
     ts = TransferSet() if transfer is None else transfer
     made = student_from_designer(handle, ratio)
     if made is None:
@@ -320,22 +348,7 @@ def distill(handle, data, example_inputs: tuple, *, ratio: float = 4.0, temperat
                                "transfer_set": ({"shift": int(ts.shift), "mixup": float(ts.mixup)} if use_ts
                                                 else None), "transfer_set_check": ts_check}
     if baseline:
-        from tensor_agent.tools.core.runtime import evaluate_runner
-
-        def test_acc(m) -> Optional[float]:
-            return evaluate_runner(Runner("torch-fp32", module=m.eval()), data.batches("test"), data.task)[1]
-
-        plain = copy.deepcopy(student)
-        plain.load_state_dict(init_state)
-        finetune(plain, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, ctx=ctx, use_trainer=False,
-                 desc="student without teacher")
-        details["baseline_student_accuracy"] = test_acc(plain)
-        details["baseline"] = "same student, seed and epochs, plain labelled data, no teacher"
-        if use_ts:
-            hard_aug = copy.deepcopy(student)
-            hard_aug.load_state_dict(init_state)
-            train_on_transfer_set(hard_aug, data, ts, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                                  ctx=ctx, desc="student without teacher (augmented)")
-            details["baseline_augmented_accuracy"] = test_acc(hard_aug)
+        details.update(_baselines(student, init_state, data, ts if use_ts else None, epochs=epochs, lr=lr,
+                                  batch_size=batch_size, seed=seed, ctx=ctx))
     student.eval()
     return Compressed("distillation", Runner("torch-fp32-student", module=student), details)
