@@ -56,10 +56,16 @@ def test_train_model_text_lora_saves_merged_model(ctx, tiny_text, tmp_path):
     p.write_text("\n".join(_json.dumps({"text": t, "label": str(int(l))}) for t, l in
                            zip(tiny_text.train.texts + tiny_text.test.texts,
                                list(tiny_text.train.labels) + list(tiny_text.test.labels))))
+    from tensor_agent.contract import resolve
+
     ctx.options.update(data_path=str(p), epochs=1, max_length=16, track=False)
-    plan = Plan(addressed=True, intents=["fine_tune"], modality="text", architecture="bert",
-                constraints=[Constraint(name="technique", value="lora", span=(0, 4), text="LoRA")])
+    plan = resolve(Plan(addressed=True, intents=["fine_tune"], modality="text", architecture="bert",
+                        techniques=["lora"],
+                        constraints=[Constraint(name="technique", value="lora", span=(0, 4), text="LoRA")]),
+                   ctx.options)
     rep = train_model(plan, ctx)
+    assert rep.dataset == "t" and rep.dataset_info["source"] == str(p)
     assert rep.strategy == "lora" and rep.trainable_params / rep.total_params <= 0.01
+    assert "TF-IDF + logistic regression" in rep.message and "majority-class rate" in rep.message
     h = load_model(rep.model_path)
     assert h.extra["tokenizer_path"] and "peft" not in type(h.module.encoder).__module__
