@@ -73,6 +73,9 @@ def test_every_family_answer_is_a_design(family, nomem):
                                 for s in d.next_steps)
     assert "train it" in d.next_steps[0]
     # the PNG is written every time
+    from tensor_agent.tools.design.plot import wait_for_plots
+
+    wait_for_plots()
     assert d.plot_path and os.path.getsize(d.plot_path) > 1000
     # rendered answer: every line fits 80 columns, each rationale line once
     text = _render(d.model_dump(mode="json"))

@@ -38,6 +38,7 @@ def test_cpu_budget_request_measures_within_both(nomem):
     assert handle is not None and count_params(handle.module)[0] == d.params
     assert nomem.session["design"] is d
     if d.plot_path:  # a PNG of the candidates when some were timed
+        __import__("tensor_agent.tools.design.plot", fromlist=["x"]).wait_for_plots()
         assert d.plot_path.endswith(".png") and __import__("os").path.getsize(d.plot_path) > 1000
     assert any("max_params <= 2,000,000" in r for r in d.rationale)
     assert any("selection guide" in r for r in d.rationale)  # efficientnet was the guide's pick: the search may move on

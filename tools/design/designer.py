@@ -250,11 +250,11 @@ def _written_params(path) -> int:
 
 
 def _plot(design: ArchitectureDesign, ctx) -> None:
-    from tensor_agent.tools.design.plot import plot_design
+    from tensor_agent.tools.design.plot import plot_design_async
 
     out = ctx.settings.artifacts_dir / f"design-{design.family}-{design.variant}-{int(time.time() * 1000)}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    design.plot_path = plot_design(design, out)
+    design.plot_path = plot_design_async(design, out)  # drawn in a child process; complete before exit
 
 
 def plot_design(design: ArchitectureDesign, path) -> Optional[str]:  # kept for callers of the old location

@@ -180,7 +180,10 @@ def create_model(family: str, **hparams: Any) -> ModelHandle:
         InputError: negative or absurd sizes, an input spec the family cannot take.
     """
     fam, variant, hp, spec, num_classes, task = resolve(family, **hparams)
-    module = fam.build(hp, spec, num_classes, task)
+    from tensor_agent.tools.core.zoo.quiet import quiet_build
+
+    with quiet_build():
+        module = fam.build(hp, spec, num_classes, task)
     extra = {"variant": variant, "hparams": _json_safe(hp), "modality": fam.modality}
     extra.update(fam.extra(hp, spec, module))
     return ModelHandle(module=module, family=fam.name, kind=fam.kind, task=task, input_spec=spec,

@@ -1,0 +1,111 @@
+"""Cold-process answer times of the card's five examples (issue 11/17).
+
+Each run is a fresh `tensor-agent ask "<message>"` subprocess on a fresh TENSOR_HOME with memory on
+(as `make run` does), so imports, model builds, memory opening and the remember step all count.
+The `make run` example (a design request, `--dry-run` off) is repeated and its median is compared
+with the targets: <= 8 s (issue 11) and <= 6 s (issue 17).
+
+    .venv/bin/python evals/bench_answers.py                 # five examples once, the design example x5
+    .venv/bin/python evals/bench_answers.py --repeats 3 --skip-training
+    .venv/bin/python evals/bench_answers.py --importtime    # top imports of the design example
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin" / "tensor-agent"
+DESIGN = "@TENSOR design CNN architecture for image classification"
+EXAMPLES = [
+    DESIGN,
+    "@TENSOR implement transformer for sequence-to-sequence task",
+    "@TENSOR optimize model for inference on mobile devices",
+    "@TENSOR fine-tune BERT for domain-specific NLP task",
+    "@TENSOR design diffusion model for image generation",
+]
+TRAINS = {"@TENSOR fine-tune BERT for domain-specific NLP task"}
+TARGET_11, TARGET_17 = 8.0, 6.0
+
+
+def _env(home: str) -> dict:
+    env = dict(os.environ, TENSOR_HOME=home, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               TOKENIZERS_PARALLELISM="false", ANONYMIZED_TELEMETRY="False")
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def run_once(message: str, *, timeout: float, extra: list[str] | None = None) -> tuple[float, int, str]:
+    """(wall seconds, exit code, last stderr line) of one cold `tensor-agent ask` on a fresh workspace."""
+    with tempfile.TemporaryDirectory(prefix="bench-answers-") as home:
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run([str(BIN), "ask", message, *(extra or [])], env=_env(home), capture_output=True,
+                               text=True, timeout=timeout)
+            rc, err = p.returncode, (p.stderr.strip().splitlines() or [""])[-1]
+        except subprocess.TimeoutExpired:
+            rc, err = 124, f"timed out after {timeout:g} s"
+        return time.perf_counter() - t0, rc, err
+
+
+def importtime(message: str, top: int = 15) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-answers-") as home:
+        p = subprocess.run([sys.executable, "-X", "importtime", "-m", "tensor_agent.cli", "ask", message],
+                           env=_env(home), capture_output=True, text=True)
+    rows = []
+    for line in p.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _, cum, name = line.split("|")
+            if not name.startswith("  ") and cum.strip().isdigit():
+                rows.append((int(cum) / 1e6, name.strip()))
+    print(f"top-level imports of {message!r} (cumulative s):")
+    for s, name in sorted(rows, reverse=True)[:top]:
+        print(f"  {s:6.2f}  {name}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5, help="runs of the design example (median reported)")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
+    ap.add_argument("--skip-training", action="store_true", help="leave out the example that trains (BERT)")
+    ap.add_argument("--importtime", action="store_true", help="print the design example's top imports and exit")
+    args = ap.parse_args(argv)
+    if args.importtime:
+        importtime(DESIGN)
+        return 0
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    print(f"cold-process answers, fresh TENSOR_HOME, memory on (load average {load:.2f}, {os.cpu_count()} CPUs)")
+    print(f"{'example':62s} {'wall s':>7s} {'exit':>4s}")
+    for msg in EXAMPLES:
+        if args.skip_training and msg in TRAINS:
+            print(f"{msg[:62]:62s} {'skipped':>7s}")
+            continue
+        wall, rc, err = run_once(msg, timeout=args.timeout)
+        print(f"{msg[:62]:62s} {wall:7.2f} {rc:4d}" + (f"  ({err[:60]})" if rc else ""))
+    walls = []
+    for _ in range(max(1, args.repeats)):
+        wall, rc, _err = run_once(DESIGN, timeout=args.timeout)
+        walls.append(wall)
+    med = statistics.median(walls)
+    nomem = statistics.median(run_once(DESIGN, timeout=args.timeout, extra=["--no-memory"])[0]
+                              for _ in range(max(1, min(3, args.repeats))))
+    print(f"\ndesign example (--dry-run off), {len(walls)} cold runs: median {med:.2f} s "
+          f"(min {min(walls):.2f}, max {max(walls):.2f})")
+    print(f"  vs issue 11 target <= {TARGET_11:g} s: {'met' if med <= TARGET_11 else 'NOT met'}; "
+          f"vs issue 17 target <= {TARGET_17:g} s: {'met' if med <= TARGET_17 else 'NOT met'}")
+    print(f"  same example with --no-memory: median {nomem:.2f} s (memory open + remember = {med - nomem:+.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
