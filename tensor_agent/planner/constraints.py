@@ -184,6 +184,18 @@ def _path(text: str) -> Constraint | None:
     return None
 
 
+def _budgets_over_current(found: list[Constraint], low: str) -> list[Constraint]:
+    """"The model is 400 MB, we need it under 50 MB": the bounded reading is the budget; the unbounded
+    one describes the current model and is dropped."""
+    out = []
+    for c in found:
+        if c.name in ("latency_ms", "size_mb", "max_params") and _bound(low, c.span[0]) is None and any(
+                o.name == c.name and o is not c and _bound(low, o.span[0]) == "max" for o in found):
+            continue
+        out.append(c)
+    return out
+
+
 def _resolve_overlaps(found: list[Constraint]) -> list[Constraint]:
     """Where two readings claim the same words ("224x224 images", "16k step sequences"), keep the better."""
     ranked = sorted(found, key=lambda c: (_PRIORITY.get(c.name, 9), c.span))
@@ -212,7 +224,7 @@ def extract(text: str) -> tuple[list[Constraint], list[str]]:
             bounded.append(Constraint(name="min_" + c.name.replace("max_", ""), value=c.value, span=c.span, text=c.text))
         else:
             bounded.append(c)
-    found = _resolve_overlaps(bounded)
+    found = _resolve_overlaps(_budgets_over_current(bounded, low))
 
     for value, pat in _DEVICES:
         m = re.search(pat, low)

@@ -26,7 +26,7 @@ _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?
 # Things people "build", "make" or "give me" that are not a model.
 _NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|ya?ml|dockerfiles?|pipelines?|"
                 r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
-                r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|"
+                r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|"
                 r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b")
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
            r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|drones?)")
@@ -46,6 +46,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
+        r"\bwhat to use\b", r"\bshould (?:i|we) (?:use|go with|pick|try)\b", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
+        r"\bwhat (?:would|could|might|will) (?:work|suit|fit)\b", r"\bwould suit\b", r"\bgood starting point\b",
+        r"\bdoes (?:that|this|it) (?:make sense|sound right)\b",
     ),
     "implement": _c(
         r"\bimplement(?:s|ed|ing|ation)?\b",
@@ -54,7 +57,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
         r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
         r"\bgive me (?:the |some )?code\b", r"\b(?:give|write|show|send|share|need|want)\w* (?:me )?(?:a |the |some )?(?:[\w-]+ )?snippet\b|\bsnippets? (?:for|of|that)\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
-        r"\bfrom scratch in\b", r"\brunnable\b", r"\b(?:keras|jax|flax|tensorflow|pytorch|torch|sklearn|scikit-learn) (?:version|port|implementation|code|equivalent)\b",
+        r"\bfrom scratch in\b", r"\brunnable\b", r"\b(?:look|looks|written|write it|it) in code\b", r"\bshow me (?:the |some )?code\b",
+        r"\b(?:need|want) (?:the |some )?code\b", r"\b(?:keras|jax|flax|tensorflow|pytorch|torch|sklearn|scikit-learn) (?:version|port|implementation|code|equivalent)\b",
         r"\bport (?:it|this|that|the [\w-]+|my [\w-]+) (?:model )?(?:to|into) (?:keras|jax|flax|pytorch|tensorflow)\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
@@ -63,6 +67,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
+        r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
+        r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
     ),
     "tune": _c(
         r"\bhyper-?param(?:eter)?s? (?:search|tuning|sweeps?|optimi[sz]ation|opt|scan|study)\b",
@@ -114,7 +120,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
         r"\bfeature[- ]extract\w*", r"\bfreez(?:e|ing) (?:the )?(?:\w+ )?(?:backbone|encoder|layers|base|weights)\b",
-        r"\badapt(?:s|ing)? (?:a |an |the |my |this |it |our )?(?:\w+ ){0,3}(?:to|for)\b",
+        r"\badapt(?:s|ing)? (?:a |an |the |my |this |it |our )?(?:[\w.-]+ ){0,3}(?:to|for)\b",
+        r"\bspeciali[sz]\w* (?:a |an |the |my |our )?(?:[\w.-]+ ){0,3}(?:to|for|on)\b", r"\bdomain[- ]adapt\w*",
         r"\bdomain adaptation\b", r"\binstruction[- ]tun\w*", r"\bcontinue(?:d)? (?:pre-?)?training\b",
         r"\blow-rank adaptation\b", r"\bprompt[- ]tuning\b", r"\bprefix[- ]tuning\b", r"\bretrain (?:the )?(?:last|top|head)\b",
         r"\badapt(?:s|ing)? (?:it|this|that|them|the model|my model|our model|the network)\b",
@@ -134,7 +141,11 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:make|get|making)(?: (?:it|the model|my model|this|the network|them|the \w+|my \w+))? (?:\w+ )?(?:faster|smaller|lighter|leaner|cheaper to run)\b",
         r"\breduce (?:the |its |my )?(?:model |inference )?(?:size|latency|memory|footprint|flops|macs)\b",
         r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
-        r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b",
+        r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b", r"\bsqueez\w*",
+        r"\b(?:to|can it|could it|will it|would it) run (?:locally |offline )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:need|want|bring) (?:it|this|the model|them) (?:to be )?(?:down )?(?:to |under |below |within |less than |smaller than )\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
+        r"\b(?:halve|cut|lower|decrease|shrink|improve|speed up|double)\w* (?:the |its |our |my )?(?:inference )?(?:latency|model size|memory footprint|footprint|throughput)\b",
+        r"\b(?:make|making) (?:the )?inference (?:cheaper|faster|lighter)\b|\bcheaper (?:inference|to run|to serve)\b",
         r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
         r"\brun (?:it|this|that|inference|(?:the |my |our |this |a |an )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)|(?:the|my|our|this) [\w-]+) (?:locally |offline |fast |quickly )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:can|could|will|would) (?:it|this|my|the|our) (?:[\w-]+ ){0,8}(?:run|fit) (?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
@@ -158,7 +169,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b\d[\w,.]*\s+(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
-        r"\bhow many more\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
+        r"\bhow many more\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
         r"\b(?:number[- ]of[- ])?(?:samples?|data|labels?|dataset)[- ](?:size )?estimate\b", r"\bnumber[- ]of[- ](?:samples|examples|images|labels|rows)\b",
         r"\bhow (?:many|much) (?:more )?(?:do|would|should|will) (?:i|we) (?:need to )?(?:label|annotate|collect)\b",
     ),
@@ -174,7 +185,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bstatistical(?:ly)? significan\w*", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
         r"\bcalibrat(?:ion|ed)\b(?! data)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
-        r"\bhow (?:do|can|would) (?:i|we) (?:know|tell) (?:if|whether)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
+        r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
+        r"\bwhat should (?:the |our |my )?(?:test|validation|val|holdout|train/test) (?:split|set)s?\b",
+        r"\b(?:check|verify|test|confirm)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
         r"\bwhat (?:should|do|would) (?:we|i) report\b", r"\b(?:what|which) (?:\w+ )?validation\b", r"\brolling[- ]origin\b", r"\bbacktest\w*",
         r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
@@ -185,7 +198,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
         r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",
-        r"\bwalk me through\b", r"\bdifference between\b", r"\bteach me\b", r"\beli5\b",
+        r"\bwalk (?:me |us )?through\b", r"\bdifference between\b", r"\bteach me\b", r"\beli5\b",
         r"\bformula\w*", r"\bequations?\b", r"\bunderstand\b", r"\bwhat (?:is|are) (?:the )?(?:idea|point|role|purpose|meaning)\b",
         r"\bwhat(?:'s| is| are) (?:a |an |the )?(?:lora|attention|self-attention|batch ?norm\w*|layer ?norm\w*|dropout|"
         r"backprop\w*|gradient descent|adam\w*|lamb|momentum|cosine annealing|warm restarts|diffusion|"
@@ -198,7 +211,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "recall": _c(
         r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
         r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
-        r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built)\b",
+        r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built|get|got|reach|reached|hit|manage|managed)\b",
+        r"\bwhat did (?:the |our |my )?(?:best|last|previous|winning) (?:[\w-]+ ){0,2}(?:run|model|experiment|config\w*)s? ",
         r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
