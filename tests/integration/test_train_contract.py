@@ -129,3 +129,50 @@ def test_killed_run_marked_killed_and_bad_checkpoint_set_aside(ctx):
     assert any("truncated or unreadable" in w and "moved aside" in w for w in rep.warnings)
     assert rep.epochs_run == 2 and rep.resumed_from is None and "WARNING" in rep.message
     assert get_client(ctx.settings).get_run(rep.mlflow_run_id).info.status == "FINISHED"
+
+
+_KILLED_CHILD = """
+import sys
+from tensor_agent.config import Settings
+from tensor_agent.contract import resolve
+from tensor_agent.schema import Plan
+from tensor_agent.tools.core.context import ToolContext
+from tensor_agent.tools.train import train_model
+
+opts = {"dataset": "iris", "epochs": 10000, "time_budget_s": 600, "variant": "small"}
+ctx = ToolContext(settings=Settings.from_env(), thread_id=sys.argv[1], options=opts, progress=False)
+plan = resolve(Plan(addressed=True, intents=["train"], tools=["train_model"], modality="tabular",
+                    architecture="mlp"), opts)
+train_model(plan, ctx)
+"""
+
+
+def test_sigkill_mid_training_then_other_size_trains_fresh(ctx, home):
+    """SIGKILL during training; the next request (another model size, same thread) trains, warns about the
+    set-aside checkpoint, and the killed run shows KILLED."""
+    import os
+    import signal
+    import time
+
+    from tensor_agent.tools.core.tracking import get_client
+    from tensor_agent.tools.train import train_model
+
+    env = {**os.environ, "TENSOR_HOME": str(home), "TENSOR_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_CHILD, ctx.thread_id], env=env)
+    ck = ctx.settings.path("checkpoints", f"{ctx.thread_id}-mlp-iris") / "last.pt"
+    deadline = time.time() + 120
+    while not ck.exists() and time.time() < deadline and child.poll() is None:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert ck.exists(), "the child never wrote a checkpoint"
+    client = get_client(ctx.settings)
+    exp = client.get_experiment_by_name("tensor-agent")
+    killed = [r for r in client.search_runs([exp.experiment_id]) if r.info.status == "RUNNING"]
+    assert len(killed) == 1
+    ctx.options.update(dataset="iris", epochs=2, variant="tiny")
+    rep = train_model(_plan(ctx, modality="tabular", architecture="mlp"), ctx)
+    assert rep.variant == "tiny" and rep.epochs_run == 2 and rep.resumed_from is None
+    assert any("does not match the requested model" in w for w in rep.warnings)
+    assert client.get_run(killed[0].info.run_id).info.status == "KILLED"

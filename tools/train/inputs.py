@@ -99,9 +99,8 @@ def load_options(plan, ctx, ref: str, family_hint: Optional[str]) -> dict:
 
 
 def _few_images(data) -> bool:
-    if data.modality != "image" or not data.num_classes:
-        return False
-    return data.sizes.get("train", 0) / data.num_classes < 300
+    """A small image set (under 1000 training images): more, cheaper epochs with a smaller batch."""
+    return data.modality == "image" and data.sizes.get("train", 0) < 1000
 
 
 def resolve_config(plan, ctx, data, handle) -> tuple[TrainConfig, list[str]]:
