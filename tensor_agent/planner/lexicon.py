@@ -63,7 +63,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
-        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
+        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
@@ -232,7 +232,8 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcreat\w* (?:new |synthetic |realistic |fake )(?:images?|pictures?|photos?|faces?|art)\b", r"\bgenerators? (?:for|of) (?:[\w-]+ ){0,3}(?:portraits?|images?|faces?|art|pictures?|sprites?|characters?|textures?|photos?)\b",
         r"\b(?:image|face|art|portrait|sprite|texture) generators?\b",
         r"\b(?:image|picture|photo|face|art) (?:generation|synthesis|generator|generative)\b",
-        r"\btext[- ]to[- ]image\b", r"\bsuper[- ]?resolution\b", r"\binpaint\w*", r"\bupscal\w*",
+        r"\btext[- ]to[- ]image\b", r"\bimage[- ]to[- ]image\b",
+        r"\b(?:turns?|convert\w*|translat\w*|transform\w*) (?:[\w-]+ ){0,3}into (?:realistic |real )?(?:photos?|images?|pictures?|paintings?|portraits?)\b", r"\bsuper[- ]?resolution\b", r"\binpaint\w*", r"\bupscal\w*",
         r"\bgenerative (?:\w+ ){0,2}(?:images?|vision)\b", r"\bstable diffusion\b", r"\bgans?\b",
         r"\bimage (?:editing|denoising|restoration)\b", r"\bdenois\w* (?:\w+ )?images?\b",
     ),
@@ -240,6 +241,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with) (?:[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
         r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
         r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
+        r"\b(?:text|english|natural[- ]language|nl)[- ]to[- ](?:sql|code|bash)\b", r"\b(?:writes?|generat\w*) (?:[\w-]+ )?(?:sql|sql queries)\b",
         r"\bllms?\b", r"\bchat ?bots?\b", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
         r"\bautocomplet\w*", r"\bcode (?:generation|completion|assistant)\b", r"\bstory ?tell\w*",
         r"\bdialog(?:ue)? (?:system|agent|model)\b", r"\bgenerat\w* (?:\w+ )?(?:in the style|like shakespeare)\b",
@@ -251,7 +253,8 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bnode classification\b", r"\bdrug discovery\b", r"\bprotein[- ]protein\b", r"\binteraction networks?\b",
         r"\bkarate\b", r"\bcora\b", r"\bmessage passing\b", r"\bfriendship\b", r"\btransaction networks?\b",
         r"\badjacency\b", r"\bchemical compounds?\b",
-        r"\brecommendation (?:graph|network)\b", r"\bpower grid\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
+        r"\brecommendation (?:graph|network)\b", r"\bpower grid\b",
+        r"\b(?:recommend\w*|suggest\w*) (?:new )?friends\b", r"\bfriend (?:recommendations?|suggestions?)\b", r"\bsocial graph\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
     ),
     "sequence": _c(
         r"\btime series\b", r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
@@ -266,6 +269,8 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bvolatility\b", r"\bnext-(?:day|week|hour|month)\b", r"\bevery (?:minute|second|hour|day)\b",
         r"\bpredict(?:ing)? failures?\b", r"\bkeyword[- ]spotting\b", r"\bwake[- ]?words?\b", r"\bhotwords?\b", r"\breadings\b",
         r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b",
+        r"\bamino[- ]acids?\b", r"\bpeptides?\b", r"\bscada\b", r"\banomal\w* (?:[\w-]+ ){0,2}(?:metrics|logs|traffic|readings|signals)\b",
+        r"\b(?:server|system|cpu|network|infrastructure) metrics\b",
         r"\b(?:daily|weekly|monthly|hourly|quarterly|yearly|per-minute|minute-level|hour-level)\s+(?:[\w-]+\s+){0,2}(?:sales|revenue|demand|visits|traffic|prices|counts|orders|bookings|values|readings|usage|volumes?|data|figures|numbers|series|totals|consumption|load|footfall|returns)\b",
         r"\bnext (?:week|month|day|quarter|year|hour)'?s?\b", r"\b\d+ (?:years|months|weeks|days) of (?:daily|weekly|monthly|hourly|historical|past)\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
     ),
@@ -378,7 +383,7 @@ PRISM_CUES = re.compile(
     r"\blabel noise\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
-    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
+    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 ECLIPSE_CUES = re.compile(
     r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")
