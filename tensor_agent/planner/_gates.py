@@ -58,7 +58,7 @@ GATES: dict[str, list[str]] = {
     '(?<!fine-)(?<!fine )\\btun(?:e|es|ing)\\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\\w-]+ ){0,2})?(?:hyper-?param\\w*|learning rates?|lrs?\\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\\w*)': ['tun'],
     '(?<!fine-)(?<!fine )\\btune (?:it|this|that|them)\\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )': ['tune '],
     '\\bauto-?tun\\w*': ['auto'],
-    '(?<!fine-)(?<!fine )(?<!pre-)\\btun(?:e|es|ing)\\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything)\\b|\\s*[,.;:!?]|\\s*$)': ['tun'],
+    '(?<!fine-)(?<!fine )(?<!pre-)\\btun(?:e|es|ing)\\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\\b|\\s*[,.;:!?]|\\s*$)': ['tun'],
     '\\bbest (?:lr|learning rates?|hyper-?param\\w*|dropout|batch sizes?|weight decay|settings|config\\w*|combination)\\b': ['best '],
     '\\bsearch (?:for (?:it|them|the best|good|better)|over|through|across)\\b': ['search '],
     '\\b(?:better|good|optimal|best|right|ideal) hyper-?param\\w*': [' hyper'],

@@ -75,7 +75,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:search|sweep|scan)\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay)",
         r"(?<!fine-)(?<!fine )\btun(?:e|es|ing)\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\w-]+ ){0,2})?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\w*)",
         r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
-        r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything)\b|\s*[,.;:!?]|\s*$)",
+        r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\b|\s*[,.;:!?]|\s*$)",
         r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
         r"\bsearch (?:for (?:it|them|the best|good|better)|over|through|across)\b",
         r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
