@@ -81,6 +81,10 @@ def test_every_family_answer_is_a_design(family, nomem):
     text = _render(d.model_dump(mode="json"))
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "Training recipe" in text and "Expected quality" in text and "Next steps" in text
+    assert max(len(line) for line in d.message.splitlines()) <= 80  # the chat answer too
+    assert "Recipe:" in d.message and "Expected quality:" in d.message and "tensor-agent ask" in d.message
+    for line in d.rationale:
+        assert text.count(line[:40]) <= 1
 
 
 def test_diffusion_states_schedule_sampler_and_a_real_size(nomem):

@@ -4,6 +4,7 @@ quality with its source, generative specifics, the data it is sized for and runn
 from __future__ import annotations
 
 import shlex
+import textwrap
 from typing import Any, Optional
 
 from tensor_agent.tools.core.zoo.search import ArchitectureDesign, _spec_text
@@ -102,3 +103,63 @@ def complete_design(design: ArchitectureDesign, handle, plan, ctx, *, dataset: O
     design.data = data_facts(design, plan, dataset, facts)
     design.next_steps = next_steps(design, getattr(ctx, "thread_id", "default") or "default", dataset)
     return design
+
+
+def _n(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, int):
+        return f"{v / 1e6:.1f}M" if v >= 10**7 else f"{v:,}"
+    return f"{v:.3g}"
+
+
+def design_text(d: ArchitectureDesign, width: int = 80) -> str:
+    """The design as plain text (each line <= `width`): what a chat answer shows."""
+    out: list[str] = []
+
+    def para(text: str, indent: str = "", w: int = width) -> None:
+        out.extend(textwrap.wrap(text, width=w, initial_indent=indent, subsequent_indent=indent + "  ",
+                                 break_long_words=True, break_on_hyphens=False) or [""])
+
+    lat = f"{d.latency_ms:.3g} ms at batch {d.batch_size} ({d.threads} thread)" if d.latency_ms is not None else "-"
+    head = (f"Design {d.family}/{d.variant} for {d.modality} {d.task}: {_n(d.params)} parameters, "
+            f"{d.size_mb:.3g} MB, {_n(d.macs)} MACs, {lat}, measured on this machine.")
+    if not d.feasible:
+        head += " Budget NOT met: " + "; ".join(d.violations) + "."
+    para(head, w=width - len("[design_architecture] "))  # the chat answer prefixes the tool name
+    data = d.data or {}
+    para(f"Input {data.get('input', '-')} -> output {'x'.join(map(str, d.output_shape))}"
+         + (f"; data: {data['dataset']}" if data.get("dataset") else "; no data named (family default input)") + ".")
+    if d.layers:
+        shown = "; ".join(f"{r['name']} {r['type']} -> {'x'.join(map(str, r.get('output_shape') or [])) or '-'}"
+                          for r in d.layers[:6])
+        para(f"Layers ({len(d.layers)} rows; first {min(6, len(d.layers))}): {shown}"
+             + ("; ... (full table: `layers` in --json)" if len(d.layers) > 6 else ""))
+    r = d.recipe or {}
+    if r:
+        warm = f" with {r['warmup_epochs']} warm-up epoch(s)" if r.get("warmup_epochs") else ""
+        para(f"Recipe: {r['optimizer']} lr {r['lr']:g}, weight decay {r.get('weight_decay', 0):g}, {r['schedule']}"
+             f"{warm}, {r['epochs']} epochs, batch {r.get('batch_size') or 'full'}; "
+             + "; ".join(r.get("regularisation") or [])
+             + (f"; augmentation: {'; '.join(r['augmentation'])}" if r.get("augmentation") else "") + ".")
+    q = d.expected_quality or {}
+    if q:
+        para(f"Expected quality: {q['text']} (source: {q['source']}).")
+    if d.generation:
+        para("Generation: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in d.generation.items()) + ".")
+    for line in dict.fromkeys(d.rationale):
+        para(f"- {line}")
+    if d.alternatives:
+        para("Alternatives: " + "; ".join(f"{a.family}/{a.variant} {_n(a.params)} params ({a.evidence})"
+                                          for a in d.alternatives[:6]) + ".")
+    if d.framework_note:
+        para(f"Note: {d.framework_note}.")
+    if d.code_path:
+        para(f"Code ({d.code_framework or 'pytorch'}): {d.code_path}")
+    if d.plot_path:
+        para(f"Plot: {d.plot_path}")
+    if d.next_steps:
+        out.append("Next steps:")
+        for step in d.next_steps:
+            para(step, "  ")
+    return "\n".join(out)

@@ -210,6 +210,9 @@ def design_architecture(plan, ctx) -> ArchitectureDesign:
         _write_code(design, handle, plan, ctx)
     _plot(design, ctx)
     design.rationale = list(dict.fromkeys(design.rationale))  # each reason once
+    from tensor_agent.tools.design.answer import design_text
+
+    design.message = design_text(design)
     ctx.set_model(handle)
     ctx.session["design"] = design
     ctx.artifacts["design"] = {"family": design.family, "variant": design.variant, "params": design.params,

@@ -106,6 +106,7 @@ class ArchitectureDesign(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="The data the design is sized for.")
     next_steps: list[str] = Field(default_factory=list, description="Runnable commands: train, compress, deploy.")
     memory_fitness: dict[str, Any] = Field(default_factory=dict, description="Memory's record of this family.")
+    message: str = Field(default="", description="The design as plain text within 80 columns (chat answers).")
     search_s: float = Field(default=0.0, description="Seconds the search took.")
     plot_path: Optional[str] = Field(default=None, description="PNG: parameters vs latency of the candidates.")
 
