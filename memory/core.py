@@ -40,6 +40,7 @@ class Memory:
     def __init__(self, store: Store):
         self._store = store
         self._closed = False
+        self._queries = 0
 
     @property
     def backend(self) -> str:
@@ -200,7 +201,8 @@ class Memory:
         records; Chroma's HNSW query otherwise (and for a Chroma server).
         """
         filters = {"kind": kind, "modality": modality, "task": task, "family": family}
-        idx = self._exact_index()
+        self._queries += 1
+        idx = self._exact_index(build=self._queries > LAZY_QUERIES)
         if idx is not None:
             with idx.lock:
                 hits = idx.query(vector, k, filters)
@@ -210,9 +212,15 @@ class Memory:
         out = []
         for rid, meta, doc, dist in rows:
             rec = record_from_metadata(meta or {})
-            rec.update(id=rid, document=doc, distance=float(dist), similarity=round(1.0 - float(dist), 6))
+            rec.update(id=rid, document=doc if doc is not None else _document_of(rec), distance=float(dist),
+                       similarity=round(1.0 - float(dist), 6))
             out.append(rec)
         return out
+
+    def warm_index(self) -> bool:
+        """Build the exact search index now (a long-running server calls this at start-up); False when
+        the store is searched by Chroma (a server, or more than EXACT_MAX records)."""
+        return self._exact_index(build=True) is not None
 
     def _chroma_query(self, vector: Any, k: int, filters: dict) -> list[tuple]:
         total = self.count()
@@ -223,9 +231,15 @@ class Memory:
                                where=_where(**filters), include=["metadatas", "documents", "distances"])
         return list(zip(got["ids"][0], got["metadatas"][0], got["documents"][0], got["distances"][0]))
 
-    def _exact_index(self) -> Any:
-        """The up-to-date exact index of an embedded store with at most EXACT_MAX records, else None."""
-        from .index import EXACT_MAX, ExactIndex
+    def _exact_index(self, build: bool = True) -> Any:
+        """The up-to-date exact index of an embedded store with at most EXACT_MAX records, else None.
+
+        Building it reads every vector (~1-2 s at 10k records), so a process builds it at once only for a
+        small store (SMALL_STORE records) or when asked (`build`: after LAZY_QUERIES searches, or
+        `warm_index`); until then searches go to Chroma. Documents are not loaded: a hit's document is
+        rebuilt from its record (every write stores `record.document()`).
+        """
+        from .index import EXACT_MAX, SMALL_STORE, ExactIndex
 
         store = self._store
         if store.mode != "embedded":
@@ -235,10 +249,11 @@ class Memory:
             return idx
         with store.reading() as col:
             gen = store.generation()
-            if col.count() > EXACT_MAX:
+            n = col.count()
+            if n > EXACT_MAX or (not build and n > SMALL_STORE):
                 store.exact = None
                 return None
-            got = col.get(include=["embeddings", "metadatas", "documents"])
+            got = col.get(include=["embeddings", "metadatas"])
         idx = ExactIndex()
         idx.load(got, gen)
         store.exact = idx
@@ -396,6 +411,24 @@ def _turn_defaults(plan: Any, design_rec: Optional[DesignRecord]) -> dict:
         out.update({"modality": design_rec.modality, "task": design_rec.task, "family": design_rec.family,
                     "variant": design_rec.variant, "dataset": design_rec.dataset or out.get("dataset")})
     return out
+
+
+#: Searches a process makes through Chroma before it builds the exact index of a larger store.
+LAZY_QUERIES = 2
+
+
+def _document_of(rec: dict) -> Optional[str]:
+    """The embedded document of a record dict (what `Memory.write` stored for it)."""
+    from .records import DesignRecord as D, OutcomeRecord as O
+
+    cls = {"design": D, "outcome": O}.get(rec.get("kind") or "")
+    if cls is None:
+        return None
+    fields = set(cls.__dataclass_fields__)
+    try:
+        return cls(**{k: v for k, v in rec.items() if k in fields}).document()
+    except (TypeError, ValueError):
+        return None
 
 
 def _looks_like_compression(body: dict) -> bool:

@@ -28,7 +28,8 @@ def test_memory_search_is_exact_and_follows_writes(settings):
         hits = mem.search("train cnn for image", k=5, kind="outcome", modality="image")
         assert len(hits) == 5 and all(h["modality"] == "image" for h in hits)
         idx = mem._store.exact
-        assert idx is not None and len(idx) == 40
+        assert idx is not None and len(idx) == 40                      # a small store is indexed at once
+        assert all(h["document"] == mem.get(h["id"])["document"] for h in hits)  # rebuilt = stored document
         # the same answer as Chroma's own (HNSW) query on this small store
         chroma = mem._chroma_query(idx.mat[idx.ids.index(hits[0]["id"])], 5, {"kind": "outcome", "modality": "image"})
         assert chroma[0][0] == hits[0]["id"]
