@@ -183,6 +183,7 @@ def _sklearn(name: str, seed: int, val: float, test: float) -> DataBundle:
     if name == "digits":
         X = (X / 16.0).reshape(-1, 1, 8, 8)  # (N, C=1, H=8, W=8), values in [0, 1]
         meta["feature_names"] = []
+        meta["preprocessing"] = ["pixels scaled to [0, 1] (divided by 16)"]
         return _array_bundle(name, X, y, task="classification", modality="image", num_classes=10,
                              input_spec=dict(spec["input_spec"]), seed=seed, val=val, test=test, meta=meta,
                              classes=classes)

@@ -121,6 +121,10 @@ def pick_family(plan, ctx, data, design: Optional[dict], notes: list[str]) -> tu
                      f"(large image models from scratch stay near chance on so few images); "
                      f"pass --set family={family} to train it anyway")
         return "cnn", None
+    if family and family != "cnn" and few and data.modality == "image":
+        per = data.sizes.get("train", 0) // max(1, data.num_classes)
+        notes.append(f"only {per} training images per class for a {family} trained from scratch: expect a result "
+                     "near chance; a small CNN (--set family=cnn) is the better choice for so few images")
     return family or guide_pick, design
 
 
