@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from tensor_agent.catalogue import MODALITIES
 from tensor_agent.errors import InputError, TensorError
-
-MODALITIES = ("tabular", "image", "text", "sequence", "text_generation", "image_generation", "graph")
 
 
 def add_memory_parser(subparsers: Any) -> argparse.ArgumentParser:
