@@ -217,12 +217,14 @@ def render_compression(payload: dict, c: Console) -> None:
     rows = payload.get("results") or []
     t = Table(title="Compression: before -> after, measured (* = chosen)", title_justify="left")
     sparse = any(((r.get("after") or {}).get("sparsity") or 0) > 0.05 for r in rows)
-    cols = ["technique", "size MB", "latency ms", "speed-up", "metric", "verdict"] + (["sparsity"] if sparse else [])
+    from tensor_agent.tools.core.stats import fmt_bytes  # pure python: sizes with their unit (KB, MB)
+
+    cols = ["technique", "size", "latency ms", "speed-up", "metric", "verdict"] + (["sparsity"] if sparse else [])
     for col in cols:
         t.add_column(col, justify="left" if col in ("technique", "verdict") else "right", no_wrap=True)
     for i, r in enumerate(rows):
         b, a = r.get("before") or {}, r.get("after") or {}
-        mb = lambda s: f"{(s.get('size_bytes') or 0) / 1e6:.3g}"  # noqa: E731
+        mb = lambda s: fmt_bytes(s.get("size_bytes"))  # noqa: E731
         lat = lambda s: f"{s['latency_ms_median']:.3g}" if s.get("latency_ms_median") is not None else "-"  # noqa: E731
         met = lambda s: f"{s['metric']:.4f}" if s.get("metric") is not None else "-"  # noqa: E731
         verdict = "kept" if r.get("promoted") else ("met" if (r.get("verdict") or {}).get("met") else "[red]not met[/red]")
@@ -236,6 +238,8 @@ def render_compression(payload: dict, c: Console) -> None:
             c.print(f"  [yellow]{r.get('technique')}: {failure}[/yellow]")
     if payload.get("message"):
         c.print(f"  {payload['message'].splitlines()[0]}")
+    for line in payload.get("choice") or []:  # why this back-end: speed-ups with their paired intervals
+        c.print(f"  choice: {line}")
 
 
 def render_recall(recall: dict, c: Console) -> None:
