@@ -20,17 +20,20 @@ def _fit_space(params: dict, spec: TaskSpec) -> dict:
     return {k: v for k, v in (params or {}).items() if k in by_name and by_name[k].contains(v)}
 
 
-def _similarity(spec: TaskSpec, family: str, dataset: str, modality: str, task: str) -> Optional[tuple[int, str]]:
+def _similarity(spec: TaskSpec, family: str, dataset: str, modality: str, task: str,
+                load_opts: Optional[dict] = None) -> Optional[tuple[int, str]]:
     if family != spec.family or task != spec.task:
         return None
-    if str(dataset) == spec.dataset:
+    if str(dataset) == spec.dataset and (load_opts is None or load_opts == spec.load_opts):
         return 2, "same family and dataset"
+    if str(dataset) == spec.dataset:
+        return 1, f"related task: same family ({family}) on another part of {dataset} ({load_opts or 'all'})"
     if modality == spec.modality:
         return 1, f"related task: same family ({family}) and {modality} {task}"
     return None
 
 
-def from_studies(spec: TaskSpec, storage, *, exclude: str) -> list[dict]:
+def from_studies(spec: TaskSpec, storage, *, exclude: str, per_study: int = 3) -> list[dict]:
     """Best trials of earlier studies in `storage` on similar tasks."""
     import optuna
     from optuna.trial import TrialState
@@ -41,20 +44,22 @@ def from_studies(spec: TaskSpec, storage, *, exclude: str) -> list[dict]:
         if summary.study_name == exclude or not raw:
             continue
         other = TaskSpec.from_json(raw)
-        sim = _similarity(spec, other.family, other.dataset, other.modality, other.task)
+        sim = _similarity(spec, other.family, other.dataset, other.modality, other.task, other.load_opts)
         if sim is None or other.metric != spec.metric:
             continue
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if not done:
             continue
-        best = max(done, key=lambda t: t.value) if other.direction == "maximize" else min(done, key=lambda t: t.value)
-        params = _fit_space(best.params, spec)
-        if params:
-            out.append({"params": params, "source": f"study {summary.study_name}", "rank": sim[0],
-                        "why": f"best {other.metric} {best.value:.4g} of {other.family} on {other.dataset} "
-                               f"(trial {best.number} of {len(done)}); {sim[1]}",
-                        "created": best.datetime_start.isoformat() if best.datetime_start else ""})
+        ranked = sorted(done, key=lambda t: t.value, reverse=other.direction == "maximize")
+        for place, best in enumerate(ranked[:per_study]):
+            params = _fit_space(best.params, spec)
+            if params:
+                out.append({"params": params, "source": f"study {summary.study_name} trial {best.number}",
+                            "rank": sim[0], "created": best.datetime_start.isoformat() if best.datetime_start else "",
+                            "place": place,
+                            "why": f"#{place + 1} {other.metric} {best.value:.4g} of {other.family} on {other.dataset} "
+                                   f"(trial {best.number} of {len(done)}); {sim[1]}"})
     return out
 
 
@@ -71,11 +76,17 @@ def from_memory(spec: TaskSpec, memory) -> list[dict]:
             continue
         params = _fit_space(hp.get("params") or {}, spec)
         if params:
-            out.append({"params": params, "source": f"memory {rec.get('id')}", "rank": sim[0],
+            out.append({"params": params, "source": f"memory {rec.get('id')}", "rank": sim[0], "place": 0,
                         "why": f"tuned {rec.get('family')} on {rec.get('dataset')} recorded in memory "
                                f"(best {hp.get('metric')} {hp.get('best_value')}); {sim[1]}",
                         "created": rec.get("created") or ""})
     return out
+
+
+def _stamp(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def warm_candidates(spec: TaskSpec, storage, *, exclude: str, memory_getter: Optional[Callable[[], Any]],
@@ -90,7 +101,7 @@ def warm_candidates(spec: TaskSpec, storage, *, exclude: str, memory_getter: Opt
         except Exception as exc:  # noqa: BLE001 - memory is best-effort; the failure is reported, not hidden
             warnings.append(f"warm start could not read the vector memory ({type(exc).__name__}: {exc}); "
                             "used earlier studies only")
-    found.sort(key=lambda c: (c["rank"], c["created"]), reverse=True)
+    found.sort(key=lambda c: (-c["rank"], c["place"], -_stamp(c["created"]) if c["created"] else 0.0))
     out, seen = [], set()
     for c in found:
         key = json.dumps(c["params"], sort_keys=True, default=str)

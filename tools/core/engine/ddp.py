@@ -13,7 +13,8 @@ Several machines (run on each, node-rank 0..N-1; the first node's address as mas
 
 Every rank builds the same model from the same seed and the same data split; each epoch all ranks draw the
 same permutation and rank r takes every world-th example of each global batch, so the global batch (and the
-averaged gradient) equals the single-process one; only BatchNorm statistics are per rank.
+averaged gradient) equals the single-process one. BatchNorm statistics: SyncBatchNorm on CUDA; per rank on CPU
+(torch's SyncBatchNorm is GPU-only), which is the one difference from a single process there.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def train(args: argparse.Namespace) -> dict:
     handle = create_model(args.family, variant=args.variant, input_spec=data.input_spec,
                           num_classes=data.num_classes, task=data.task)
     model = handle.module.to(device)
+    if world > 1 and args.sync_bn and device.startswith("cuda"):  # global-batch BN statistics (CUDA only)
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt, loss_fn = build_optimizer(model, config), default_loss(data.task, config)
     sched = build_scheduler(opt, config)
@@ -112,6 +115,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data-seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
+    ap.add_argument("--no-sync-bn", dest="sync_bn", action="store_false",
+                    help="keep BatchNorm statistics per rank on CUDA (default there: SyncBatchNorm over the global "
+                         "batch; torch has no SyncBatchNorm on CPU, so CPU ranks always keep their own)")
     ap.add_argument("--out", default=None, help="write rank 0's result JSON here")
     ap.add_argument("--save", default=None, help="save rank 0's model under this directory")
     args = ap.parse_args(argv)
