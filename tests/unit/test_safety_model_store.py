@@ -193,3 +193,24 @@ def test_kept_after_failure_names_path_and_command(tmp_path):
 
     err = kept_after_failure(tmp_path / "m", "registration", RuntimeError("registry down"), "do-it-later")
     assert err.exit_code == 3 and str(tmp_path / "m") in err.message and "do-it-later" in err.hint
+
+
+def test_sklearn_through_skops_and_untrusted_types_refused(tmp_path):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from tensor_agent.tools.core.context import ModelHandle
+
+    x = np.random.default_rng(0).random((40, 3))
+    y = (x[:, 0] > 0.5).astype(int)
+    clf = LogisticRegression().fit(x, y)
+    path = save_model(ModelHandle(module=clf, family="logreg", kind="sklearn", num_classes=2), tmp_path / "s")
+    assert (tmp_path / "s" / "model.skops").is_file()
+    assert (load_model(path).module.predict_proba(x) == clf.predict_proba(x)).all()
+    import skops.io as sio
+
+    from fractions import Fraction
+
+    sio.dump({"clf": clf, "odd": Fraction(1, 3)}, tmp_path / "s" / "model.skops")  # a type outside the list
+    with pytest.raises(InputError, match="not trusted"):
+        load_model(path)
