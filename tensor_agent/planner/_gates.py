@@ -79,6 +79,7 @@ GATES: dict[str, list[str]] = {
     '\\bre-?deploy\\w*': ['deploy'],
     '\\bserv(?:e|ing) (?:it|this|that|them|the (?:\\w+ )?model|my (?:\\w+ )?model|our (?:\\w+ )?model|predictions|the classifier)\\b': ['serv'],
     '\\bserv(?:e|ing) (?:[\\w-]+ ){0,3}(?:with|via|through|behind|over|using|from|in|on) (?:a |an |the )?(?:torch-?serve|tf[- ]?serving|tensorflow serving|kserve|docker|kubernetes|k8s|http|rest|grpc|fastapi|flask|endpoint|api|containers?)\\b': ['serv'],
+    '\\b(?:run|start|launch|spin up|serve|host)\\w* (?:it|this|that|the (?:[\\w-]+ )?model|my (?:[\\w-]+ )?model) (?:locally|on localhost|on my (?:machine|laptop|computer))\\b': ['locally', 'on localhost', 'on my '],
     '\\bcontaineri[sz]\\w*': ['containeri'],
     '\\bdocker\\w*': ['docker'],
     '\\btorch-?serve\\b': ['torch'],

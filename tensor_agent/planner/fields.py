@@ -53,7 +53,9 @@ _DEPLOY = [("docker", r"\bdocker\w*|\bcontaineri[sz]\w*|\bcontainers?\b"),
            ("tfserving", r"\btf[- ]?serving\b|\btensorflow serving\b"),
            ("kserve", r"\bk-?serve\b|\bkfserving\b|\binferenceservice\b"),
            ("kubernetes", r"\bkubernetes\b|\bk8s\b|\bkubectl\b|\bhelm\b"),
-           ("kubeflow", r"\bkubeflow\b|\bkfp\b")]
+           ("kubeflow", r"\bkubeflow\b|\bkfp\b"),
+           ("local", r"\b(?:run|start|launch|spin up|serve|host|try)\w* (?:[\w-]+ ){0,3}(?:locally|on localhost|on my "
+                     r"(?:machine|laptop|computer))\b|\blocal (?:server|endpoint)\b")]
 TRACKERS: tuple[str, ...] = tuple(n for n, _ in _TRACKERS)
 FRAMEWORKS: tuple[str, ...] = tuple(n for n, _ in _FRAMEWORKS)
 DEPLOY_TARGETS: tuple[str, ...] = tuple(n for n, _ in _DEPLOY)

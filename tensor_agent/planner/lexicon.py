@@ -89,6 +89,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bre-?deploy\w*",
         r"\bserv(?:e|ing) (?:it|this|that|them|the (?:\w+ )?model|my (?:\w+ )?model|our (?:\w+ )?model|predictions|the classifier)\b",
         r"\bserv(?:e|ing) (?:[\w-]+ ){0,3}(?:with|via|through|behind|over|using|from|in|on) (?:a |an |the )?(?:torch-?serve|tf[- ]?serving|tensorflow serving|kserve|docker|kubernetes|k8s|http|rest|grpc|fastapi|flask|endpoint|api|containers?)\b",
+        r"\b(?:run|start|launch|spin up|serve|host)\w* (?:it|this|that|the (?:[\w-]+ )?model|my (?:[\w-]+ )?model) "
+        r"(?:locally|on localhost|on my (?:machine|laptop|computer))\b",
         r"\bcontaineri[sz]\w*", r"\bdocker\w*", r"\btorch-?serve\b", r"\btf[- ]?serving\b", r"\btensorflow serving\b",
         r"\bk-?serve\b", r"\bkfserving\b", r"\binferenceservice\b", r"\bkubernetes\b", r"\bk8s\b", r"\bkubeflow\b", r"\bhelm\b",
         r"\bship (?:it |this |that |the model |my model |our model )?(?:to|into) (?:production|prod)\b",

@@ -15,7 +15,7 @@ from tensor_agent.planner import lexicon as lx
 from tensor_agent.planner.constraints import extract
 from tensor_agent.planner.normalize import MAX_CHARS, MENTION_RE, decode, other_mentions, repair, strip_mentions
 from tensor_agent.planner.scope import mask_quotes, negated, request_text
-from tensor_agent.schema import Plan, tools_for
+from tensor_agent.schema import Constraint, Plan, tools_for
 
 # Verbs in a subordinate phrase ("how much data do I need *to train* ...") are not requests.
 _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\bafter|\bi'm|\bi am|\bwe're|\bwe are|"
@@ -329,6 +329,28 @@ def _typed_fields(req: str, intents: list[str], architecture: str | None, cons: 
     )
 
 
+_FOLLOWUP = [
+    ("speed", re.compile(r"\bhow much (?:faster|quicker|slower)\b|\b(?:what(?:'s| is| was) the |and the |its )"
+                         r"(?:speed-?ups?|latency|speed)\b|\bhow fast is it\b|\bhow (?:much )?faster is it\b")),
+    ("size", re.compile(r"\bhow much (?:smaller|lighter|bigger)\b|\b(?:what(?:'s| is) the |and the |its )"
+                        r"(?:size|file size|model size|compression ratio)\b|\bhow (?:big|large|small) is it\b")),
+    ("accuracy", re.compile(r"\bhow much accuracy\b|\b(?:what(?:'s| is) the |and the |its )(?:accuracy|drop)\b"
+                            r"|\bhow accurate is it\b|\bdid (?:it|the accuracy) (?:drop|change)\b")),
+    ("lineage", re.compile(r"\bwhat (?:have we|did we|did you) (?:do(?:ne)?|change)\b|\bwhich steps\b|\blineage\b")),
+]
+
+
+def _followup(low: str) -> tuple[str, tuple[int, int]] | None:
+    """A short follow-up question about the thread's model: (speed|size|accuracy|lineage, span)."""
+    if len(low.split()) > 14:
+        return None
+    for name, pat in _FOLLOWUP:
+        m = pat.search(low)
+        if m:
+            return name, m.span()
+    return None
+
+
 def rules_plan(message: str | bytes | None) -> Plan:
     """Plan a message with the offline rules back-end. Never raises on any input."""
     text, warnings = decode(message)
@@ -367,6 +389,11 @@ def rules_plan(message: str | bytes | None) -> Plan:
     else:
         architecture, awarn = _architecture(modality, named, data_low, constraints)
     warnings += awarn
+    followup = _followup(low) if not intents else None
+    if followup is not None:  # "how much faster?", "and the size?": answered from the thread's measurements
+        intents = ["compress"]
+        constraints_list.append(Constraint(name="question", value=followup[0], span=followup[1],
+                                           text=clean[followup[1][0]:followup[1][1]]))
     if not intents and (modality or architecture or named):
         intents = [lx.FALLBACK_INTENT]
     for m in lx.UNKNOWN_MODEL_RE.finditer(clean):
