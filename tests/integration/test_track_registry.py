@@ -24,7 +24,7 @@ def _ok(result, tool="track_experiment"):
 
 def test_registry_and_wandb_through_chat(agent, home, monkeypatch):
     from tensor_agent.tools.core.tracking import get_client
-    from tensor_agent.tools.track.export import read_offline_run
+    from tensor_agent.tools.core.wandb_export import read_offline_run
 
     monkeypatch.delenv("WANDB_MODE", raising=False)
     t = "registry-thread"

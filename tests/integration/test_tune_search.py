@@ -75,3 +75,17 @@ def test_unknown_parameter_is_a_clear_input_error(ctx):
     ctx.options.update(use_memory=False, tune_params="max_depth")
     with pytest.raises(InputError, match="cannot tune max_depth for family 'cnn'"):
         tune_model(_plan(ctx, "cnn", "digits", trials=2), ctx)
+
+
+def test_trackers_mlflow_wandb_exports_the_search(ctx, monkeypatch):
+    from tensor_agent.contract import resolve
+    from tensor_agent.tools.core.wandb_export import read_offline_run
+    from tensor_agent.tools.tune import tune_model
+
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    ctx.options.update(use_memory=False)
+    plan = resolve(Plan(addressed=True, intents=["tune", "track"], architecture="xgboost", trackers=["mlflow", "wandb"],
+                        data=DataSource(dataset="iris"), tune=TuneSpec(trials=2)), ctx.options)
+    rep = tune_model(plan, ctx)
+    assert rep.wandb["verified"] is True and rep.wandb["run_id"] == rep.mlflow_run_id
+    assert read_offline_run(rep.wandb["wandb_dir"])["summary"]["best_value"] == pytest.approx(rep.best_value)

@@ -49,7 +49,7 @@ def test_alias_rules():
 def test_transaction_log_reader_joins_records_across_blocks():
     import zlib
 
-    from tensor_agent.tools.track.export import _BLOCK, _HEADER, _chunks
+    from tensor_agent.tools.core.wandb_export import _BLOCK, _HEADER, _chunks
 
     def rec(kind: int, payload: bytes) -> bytes:
         return zlib.crc32(payload).to_bytes(4, "little") + len(payload).to_bytes(2, "little") + bytes([kind]) + payload
@@ -61,3 +61,17 @@ def test_transaction_log_reader_joins_records_across_blocks():
     out += rec(2, big[:first])
     out += rec(4, big[first:])
     assert list(_chunks(bytes(out))) == [b"first", big]
+
+
+def test_future_runs_go_to_wandb_when_the_plan_option_or_thread_says_so(tmp_path):
+    from tensor_agent.config import Settings
+    from tensor_agent.tools.core.context import ToolContext
+    from tensor_agent.tools.core.wandb_export import wanted
+
+    ctx = ToolContext(settings=Settings.from_env(tmp_path))
+    assert not wanted(plan(), ctx)
+    assert wanted(plan(trackers=["mlflow", "wandb"]), ctx)
+    ctx.options = {"trackers": "mlflow,wandb"}
+    assert wanted(plan(), ctx)
+    ctx.options, ctx.artifacts = {}, {"trackers": ["mlflow", "wandb"]}
+    assert wanted(plan(), ctx)

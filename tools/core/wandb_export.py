@@ -1,4 +1,5 @@
-"""Export an MLflow run to Weights & Biases: offline by default (`WANDB_MODE=offline`, files under the
+"""Export an MLflow run to Weights & Biases (shared: track_experiment's `export`, and every tool whose plan
+or thread asks for `trackers=mlflow,wandb`): offline by default (`WANDB_MODE=offline`, files under the
 workspace's `wandb/` folder, `wandb sync <dir>` uploads them later), online when the user sets WANDB_MODE=online
 and logs in. Params become the W&B config, every metric's history is replayed step by step, and the final
 values become the summary."""
@@ -96,3 +97,11 @@ def read_offline_run(run_dir: str) -> dict:
         elif kind == "history":
             history.append({(i.key or "/".join(i.nested_key)): json.loads(i.value_json) for i in rec.history.item})
     return {"summary": summary, "history": history}
+
+
+def wanted(plan, ctx) -> bool:
+    """Whether this turn's runs should also go to W&B (plan.trackers, option trackers, or a thread setting)."""
+    opt = ctx.options.get("trackers")
+    names = opt.split(",") if isinstance(opt, str) else (opt or [])
+    names = [str(n).strip().lower() for n in [*names, *(plan.trackers or []), *(ctx.artifacts.get("trackers") or [])]]
+    return "wandb" in names

@@ -180,7 +180,7 @@ def _compare(ctx, client) -> TrackReport:
 
 
 def _export(ctx, client, plan) -> TrackReport:
-    from .export import export_run
+    from tensor_agent.tools.core.wandb_export import export_run
 
     trackers = ctx.options.get("trackers") or plan.trackers or ["wandb"]
     trackers = [t.strip().lower() for t in (trackers.split(",") if isinstance(trackers, str) else trackers)]

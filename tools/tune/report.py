@@ -48,6 +48,7 @@ class TuneReport(BaseModel):
     workers: int = Field(default=1, description="Worker processes that ran trials.")
     wall_s: float = Field(default=0.0, description="Search wall time, seconds.")
     join_command: str = Field(default="", description="Command that joins another worker to this study.")
+    wandb: dict = Field(default_factory=dict, description="W&B export of the parent run (trackers=mlflow,wandb).")
     memory_ids: list[str] = Field(default_factory=list, description="Memory records written.")
     notes: list[str] = Field(default_factory=list, description="What was decided and why.")
     warnings: list[str] = Field(default_factory=list, description="Problems that did not stop the search.")

@@ -144,6 +144,12 @@ def run_search(plan, ctx, spec: TaskSpec, args, *, notes: list[str], study_name:
         report = _finish(plan, ctx, study, spec, args, parent, warm, url, warnings, notes)
         report.workers, report.wall_s = workers, round(wall, 2)
         report.join_command = join_command(study_name, url)
+    from tensor_agent.tools.core.wandb_export import export_run, wanted
+
+    if wanted(plan, ctx):
+        from tensor_agent.tools.core.tracking import get_client
+
+        report.wandb = export_run(ctx, get_client(ctx.settings), report.mlflow_run_id)
     report.memory_ids = _remember(plan, ctx, study, spec, report, args, warnings)
     report.summary = _summary(report)
     return report
