@@ -121,3 +121,26 @@ def test_a_misrouted_request_is_filed_under_the_family_that_ran(settings):
         assert [f.family for f in mem.fitness("image")] == ["cnn"]
     finally:
         mem.close()
+
+
+def test_the_graphs_remember_node_records_a_validation_error_without_counting_it(settings, tmp_path):
+    """The graph hands each tool's exit code (state["codes"]) to memory."""
+    from types import SimpleNamespace
+
+    from tensor_agent.graph import remember
+    from tensor_agent.memory import open_memory
+    from tensor_agent.state import Context
+
+    msg, code = _csv_error(tmp_path, 9)
+    state = {"plan": _plan("xgboost").model_dump(mode="json"),
+             "results": {"design_architecture": {"family": "xgboost", "modality": "tabular", "task": "classification"}},
+             "errors": {"train_model": msg}, "codes": {"train_model": code}}
+    out = remember(state, {"configurable": {"thread_id": "t"}}, SimpleNamespace(context=Context(settings=settings)))
+    ids = out["artifacts"]["memory_ids"]
+    mem = open_memory(settings)
+    try:
+        rec = mem.get(ids[-1])
+        assert rec["family"] == "xgboost" and rec["exit_code"] == 2 and not rec["counted"]
+        assert mem.fitness("tabular", by_variant=False)[0].failures == 0
+    finally:
+        mem.close()
