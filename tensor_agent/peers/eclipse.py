@@ -16,6 +16,7 @@ import math
 from typing import Any, Optional
 
 from tensor_agent.peers.common import data_path, dataset_size, fmt_int, modality_of, num_classes, task_of, train_sizes
+from tensor_agent.errors import TensorError
 from tensor_agent.peers.registry import PeerReply, Section, register_peer
 from tensor_agent.schema import Plan
 
@@ -199,8 +200,12 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
     imbalanced = "class_imbalance" in plan.topics or (facts.get("minority_share") or 1.0) < 0.1
     scheme, split_why = _split(modality, task, n, temporal=temporal, grouped=bool(facts.get("id_like")))
     primary, secondary, metric_why = _metrics(modality, task, k, imbalanced=imbalanced, temporal=temporal)
-    handle = find_model(context)
-    evaluated = evaluate_current_model(plan, context, handle) if handle is not None else None
+    evaluated, problem = None, None
+    try:
+        handle = find_model(context)
+        evaluated = evaluate_current_model(plan, context, handle) if handle is not None else None
+    except TensorError as exc:  # a documented failure (unreadable model, data gone): said, not hidden
+        problem = f"Could not measure the current model: {exc}"
     sections, data = _strategy_sections(plan, modality, task, n, scheme, split_why, primary, secondary, metric_why,
                                         context)
     if evaluated:
@@ -216,6 +221,9 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
                    f"for {modality or 'this'} {task.replace('_', ' ')}"
                    + ((f" with the ~{fmt_int(n)} examples estimate_data says you need" if "need" in n_src
                        else f" with {fmt_int(n)} examples") if n else "") + ", with bootstrap 95% confidence intervals.")
+    if problem:
+        sections.insert(0, Section(title="Model not measured", items=[problem]))
+        summary = problem + " " + summary
     recs = [f"Split: {scheme['method']}.", f"Primary metric: {primary}; also {', '.join(secondary)}.",
             "Report mean ± 95% CI over ≥3 seeds; never tune on the test split."]
     if evaluated:

@@ -492,3 +492,12 @@ def test_peers_decide_from_plan_fields_not_text(tmp_path):
         a = get_peer(peer)(p, {})
         b = get_peer(peer)(p.model_copy(update={"text": "@tensor completely different words: images, gpu, lora"}), {})
         assert a.model_dump() == b.model_dump(), peer
+
+
+def test_eclipse_says_when_the_current_model_cannot_be_measured(tmp_path):
+    bad = tmp_path / "model"
+    bad.mkdir()
+    (bad / "handle.json").write_text("{not json")
+    reply = get_peer("ECLIPSE")(PLANS["vague"], {"artifacts": {"model": {"path": str(bad)}}})
+    assert reply.data["evaluation"] is None
+    assert reply.sections[0].title == "Model not measured" and "Could not measure" in reply.summary
