@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from typing import Any, Optional
 
@@ -59,7 +61,7 @@ def _run_workers(study, url: str, ctx, args, log, warnings: list[str]) -> int:
 
     procs = []
     if args.workers > 1:
-        threads = max(1, (int(__import__("os").environ.get("TENSOR_THREADS", "0") or 0) or 2) // args.workers)
+        threads = max(1, (int(os.environ.get("TENSOR_THREADS", "0") or 0) or 2) // args.workers)
         procs = launch_workers(args.workers - 1, study.study_name, url, ctx.settings, threads=threads)
         log(f"started {len(procs)} worker processes on study {study.study_name}")
     try:
@@ -68,7 +70,7 @@ def _run_workers(study, url: str, ctx, args, log, warnings: list[str]) -> int:
         for p in procs:
             try:
                 _, err = p.communicate(timeout=(args.budget_s or 0) + WORKER_GRACE_S if args.budget_s else None)
-            except Exception:  # noqa: BLE001 - TimeoutExpired: stop it, the study stays usable
+            except subprocess.TimeoutExpired:  # stop it; its trial is failed by the next worker, the study stays usable
                 p.kill()
                 _, err = p.communicate()
             if p.returncode:
