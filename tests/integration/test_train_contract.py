@@ -102,7 +102,8 @@ def test_registration_failure_keeps_model_exit_3(ctx, monkeypatch):
     with pytest.raises(UnsatisfiableError) as ei:
         train_model(_plan(ctx, modality="tabular", architecture="mlp"), ctx)
     msg = str(ei.value)
-    assert ei.value.exit_code == 3 and "registering 'iris-mlp' failed" in msg and "register the model" in msg
+    assert ei.value.exit_code == 3 and "registering 'iris-mlp' failed" in msg \
+        and "tensor_agent.tools.core.tracking register" in msg
     current = ctx.current_model()
     assert current is not None and Path(current.path, "handle.json").exists() and current.path in msg
     run = tracking.get_run(ctx, current.mlflow_run_id)

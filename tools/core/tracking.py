@@ -84,14 +84,24 @@ def check_local_store(uri: str) -> None:
         raise InputError(f"the MLflow store {db} is read-only",
                          hint="make it (and the workspace) writable, or point TENSOR_HOME at a writable directory")
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
+            _probe_sqlite(sqlite3.connect(f"file:{db}?mode=ro", uri=True))
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
+            # a hot journal left by a killed writer (SIGKILL mid-commit) needs a writable connection to roll
+            # back; that is recovery, not corruption
+            _probe_sqlite(sqlite3.connect(str(db)))
     except sqlite3.DatabaseError as exc:
         raise InputError(f"the MLflow store {db} is corrupt or not a SQLite file ({exc})",
                          hint=f"move it aside (mv {db} {db}.bad) to start a fresh store; nothing was overwritten") from None
+
+
+def _probe_sqlite(conn) -> None:
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    finally:
+        conn.close()
 
 
 def get_client(settings):

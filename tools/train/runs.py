@@ -1,7 +1,7 @@
 """The trainer's MLflow bookkeeping: stale runs, parameters, the final log, registration.
 
 * A run left RUNNING by a process that no longer exists (killed mid-training) is marked KILLED when the
-  next training starts (runs carry their process id and host in tags).
+  next training starts (tracking.mark_killed_runs; runs carry their process id and host in tags).
 * Every TrainConfig field is logged as `train.<field>`, plus the device.
 * Registration happens after the run is closed: a registry failure keeps the trained model, names its
   path and the command that finishes the step, and exits 3.
@@ -10,46 +10,25 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 from typing import Any, Optional
 
 from tensor_agent.errors import UnsatisfiableError
 from tensor_agent.tools.core.tracking import EXPERIMENT, get_client
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_killed_runs(ctx) -> list[str]:
-    """Mark RUNNING trainer runs whose process is gone as KILLED; returns their run ids."""
+    """Mark RUNNING runs whose process is gone as KILLED (tracking.mark_killed_runs); returns their ids so the
+    answer can say so."""
+    from tensor_agent.tools.core import tracking
+
     client = get_client(ctx.settings)
     exp = client.get_experiment_by_name(EXPERIMENT)
-    if exp is None:
-        return []
-    host = socket.gethostname()
-    killed = []
-    for run in client.search_runs([exp.experiment_id], filter_string="attributes.status = 'RUNNING'"):
-        tags = run.data.tags
-        pid = tags.get("tensor.pid")
-        if not (pid and pid.isdigit()) or tags.get("tensor.host") != host or _alive(int(pid)):
-            continue
-        client.set_tag(run.info.run_id, "tensor.killed", "process gone; marked KILLED by the next training")
-        client.set_terminated(run.info.run_id, status="KILLED")
-        killed.append(run.info.run_id)
-    return killed
+    return tracking.mark_killed_runs(client, exp.experiment_id) if exp is not None else []
 
 
 def run_tags(family: str, data, device: str) -> dict[str, Any]:
     return {"tensor.family": family, "tensor.dataset": data.name, "tensor.modality": data.modality,
-            "tensor.device": device, "tensor.pid": os.getpid(), "tensor.host": socket.gethostname()}
+            "tensor.device": device}
 
 
 def open_run(ctx, run_name: str, tags: dict, track: bool):
@@ -92,12 +71,13 @@ def log_end(run, res, report, saved_path: str, extra: dict) -> None:
 
 def register(ctx, run_id: Optional[str], name: str, model_path: str) -> dict:
     """Register the run's model under `name`; UnsatisfiableError (exit 3) keeping the model on failure."""
-    finish = (f"tensor-agent ask \"@TENSOR register the model in the MLflow model registry as {name}\" "
-              f"--thread {ctx.thread_id} --set model_path={model_path}")
     if run_id is None:
         raise UnsatisfiableError(f"cannot register '{name}': tracking is off (track=false), so there is no MLflow "
-                                 f"run. The trained model is kept at {model_path}", hint=f"finish with: {finish}")
-    from tensor_agent.tools.core.tracking import register_model
+                                 f"run. The trained model is kept at {model_path}",
+                                 hint="train again without track=false to register it")
+    from tensor_agent.tools.core.tracking import finish_registration_command, register_model
+
+    finish = finish_registration_command(ctx.settings, run_id, name)
 
     try:
         return register_model(ctx, run_id, name)
