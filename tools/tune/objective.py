@@ -43,6 +43,9 @@ class TaskSpec(BaseModel):
     seed: int = Field(default=0, description="Seed of model init and shuffling in every trial.")
     hparams: dict = Field(default_factory=dict, description="Extra create_model arguments (pretrained, ...).")
     early_stopping_rounds: int = Field(default=30, ge=1, description="XGBoost early stopping on validation.")
+    cv_folds: int = Field(default=3, ge=1, le=10, description="XGBoost: the objective is the mean validation loss "
+                                                             "over the given split and cv_folds-1 re-splits of "
+                                                             "train+val (small validation sets are noisy).")
 
     @property
     def kind(self) -> str:
@@ -195,9 +198,31 @@ def xgb_params(spec: TaskSpec, params: dict) -> dict:
                 random_state=spec.seed)
 
 
+def _resplits(Xtr, ytr, Xva, yva, folds: int, seed: int, cls: bool):
+    """`folds - 1` more (train, val) splits of train+val, each with the given split's validation size."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedShuffleSplit, ShuffleSplit
+
+    X, y = np.concatenate([Xtr, Xva]), np.concatenate([ytr, yva])
+    Split = StratifiedShuffleSplit if cls else ShuffleSplit
+    for tr, va in Split(n_splits=folds - 1, test_size=len(yva), random_state=seed).split(X, y):
+        yield X[tr], y[tr], X[va], y[va]
+
+
+def _fit_xgb(spec: TaskSpec, params: dict, cls: bool, eval_metric: str, data_xy, callbacks=None):
+    import xgboost as xgb
+
+    Xtr, ytr, Xva, yva = data_xy
+    Est = xgb.XGBClassifier if cls else xgb.XGBRegressor
+    model = Est(**xgb_params(spec, params), eval_metric=eval_metric, early_stopping_rounds=spec.early_stopping_rounds,
+                callbacks=callbacks)
+    model.fit(Xtr, ytr, eval_set=[(Xva, yva)], verbose=False)
+    model.set_params(callbacks=None)
+    return model
+
+
 def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
     import numpy as np
-    import xgboost as xgb
 
     if data.modality != "tabular":
         raise InputError(f"XGBoost tunes on tabular data; dataset '{data.name}' is {data.modality}")
@@ -208,15 +233,16 @@ def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
     cls = data.task == "classification"
     eval_metric = ("mlogloss" if (data.num_classes or 2) > 2 else "logloss") if cls else "rmse"
     prune = _prune_callback(report, eval_metric) if report is not None else None
-    Est = xgb.XGBClassifier if cls else xgb.XGBRegressor
-    model = Est(**xgb_params(spec, params), eval_metric=eval_metric, early_stopping_rounds=spec.early_stopping_rounds,
-                callbacks=[prune] if prune else None)
-    model.fit(Xtr, ytr, eval_set=[(Xva, yva)], verbose=False)
+    # the given split first (its model is the trial's model), pruned round by round by xgboost's callback
+    model = _fit_xgb(spec, params, cls, eval_metric, (Xtr, ytr, Xva, yva), [prune] if prune else None)
     if prune is not None and prune.pruned is not None:
         import optuna
 
         raise optuna.TrialPruned(f"pruned at round {prune.pruned}")
-    model.set_params(callbacks=None)
+    scores = [float(model.best_score)]
+    if spec.cv_folds > 1:
+        for split in _resplits(Xtr, ytr, Xva, yva, spec.cv_folds, spec.seed, cls):
+            scores.append(float(_fit_xgb(spec, params, cls, eval_metric, split).best_score))
 
     def metrics(X, y) -> dict:
         if cls:
@@ -227,8 +253,9 @@ def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
         return {"loss": float(np.mean((pred - y) ** 2)), "mae": float(np.mean(np.abs(pred - y)))}
 
     val = metrics(Xva, yva)
+    val["cv_loss"] = float(np.mean(scores))
     rounds = int(model.best_iteration) + 1
-    return TrialOutcome(value=float(val["loss"]), val_metrics=val, test_metrics=metrics(Xte, yte), module=model,
+    return TrialOutcome(value=val["cv_loss"], val_metrics=val, test_metrics=metrics(Xte, yte), module=model,
                         variant=None, epochs_run=rounds, wall_s=time.perf_counter() - t0,
                         stopped_reason="early_stopping" if rounds < model.n_estimators else "completed")
 
