@@ -110,7 +110,7 @@ for argv in json.loads(sys.argv[1]):
 STEPS = [
     ["ask", "@TENSOR design CNN architecture for image classification", "--thread", "t1"],
     ["ask", "@TENSOR train a CNN on the digits dataset", "--set", "epochs=1", "--thread", "t1"],
-    ["ask", "@TENSOR now quantize it to int8", "--set", "technique=dynamic_int8", "--thread", "t1"],
+    ["ask", "@TENSOR now quantize it to int8 for cpu inference", "--set", "technique=onnx_int8", "--thread", "t1"],
     ["memory", "search", "cnn for digits"],
 ]
 
