@@ -13,7 +13,7 @@ from tensor_agent.tools.core.datasets import BUILTIN_SPECS, DEFAULT_FOR_MODALITY
 __all__ = [
     "TrainConfig", "OPTIMIZERS", "SCHEDULES", "STRATEGIES", "DataBundle", "TextSplit", "BUILTIN_SPECS",
     "DEFAULT_FOR_MODALITY", "dataset_spec", "load_dataset", "fit", "evaluate", "train_model", "FitResult",
-    "TrainingReport",
+    "TrainingReport", "register_trainer", "get_trainer",
 ]
 
 
@@ -43,6 +43,20 @@ def train_model(plan, ctx):
     from .tool import train_model as _train_model
 
     return _train_model(plan, ctx)
+
+
+def register_trainer(kind: str):
+    """See `tensor_agent.tools.train.registry.register_trainer`."""
+    from .registry import register_trainer as _register
+
+    return _register(kind)
+
+
+def get_trainer(kind: str):
+    """See `tensor_agent.tools.train.registry.get_trainer`."""
+    from .registry import get_trainer as _get
+
+    return _get(kind)
 
 
 def __getattr__(name: str):

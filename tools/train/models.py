@@ -144,6 +144,9 @@ def choose_model(plan, ctx, data) -> tuple[ModelHandle, Optional[dict], list[str
     hparams = {k: v for k, v in ((design or {}).get("hyperparameters") or {}).items() if k != "pretrained"}
     handle = build_model(family, data, variant=variant, hparams=hparams, pretrained=plan.pretrained,
                          max_length=int(ctx.options.get("max_length") or 64))
+    if design:
+        notes.append(f"built from this turn's design: {family} {handle.extra.get('variant')}, sized for "
+                     f"'{data.name}'")
     if current is not None and not trained and design is None and not _fits(current, data):
         notes.append(f"the current {current.family} model does not fit '{data.name}'; built a new one")
     elif trained and not _fits(current, data):
