@@ -180,6 +180,7 @@ def _run_torch(spec: TaskSpec, params: dict, data, report: Optional[Report], dea
                         test_metrics=res.test_metrics, module=module, variant=variant, epochs_run=res.epochs_run,
                         stopped_reason=res.stopped_reason, history=res.history, wall_s=res.wall_s,
                         extra={"input_spec": handle.input_spec, "hparams": handle.extra.get("hparams"),
+                               "device": getattr(res, "device", "cpu"),
                                "tokenizer_path": data.meta.get("tokenizer_path")})
 
 
@@ -256,7 +257,7 @@ def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
     val["cv_loss"] = float(np.mean(scores))
     rounds = int(model.best_iteration) + 1
     return TrialOutcome(value=val["cv_loss"], val_metrics=val, test_metrics=metrics(Xte, yte), module=model,
-                        variant=None, epochs_run=rounds, wall_s=time.perf_counter() - t0,
+                        variant=None, epochs_run=rounds, wall_s=time.perf_counter() - t0, extra={"device": "cpu"},
                         stopped_reason="early_stopping" if rounds < model.n_estimators else "completed")
 
 

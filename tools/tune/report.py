@@ -45,6 +45,7 @@ class TuneReport(BaseModel):
     model_path: Optional[str] = Field(default=None, description="Saved refitted model (the thread's current model).")
     mlflow_run_id: Optional[str] = Field(default=None, description="MLflow parent run; trials are its children.")
     history_png: Optional[str] = Field(default=None, description="Optimisation history and importances PNG.")
+    device: str = Field(default="cpu", description="Device the refitted model trained on.")
     workers: int = Field(default=1, description="Worker processes that ran trials.")
     wall_s: float = Field(default=0.0, description="Search wall time, seconds.")
     join_command: str = Field(default="", description="Command that joins another worker to this study.")

@@ -95,6 +95,8 @@ def _refit(spec: TaskSpec, params: dict, ctx, run_id: Optional[str], study: str)
     from .objective import load_data
 
     out = run_trial(spec, params)
+    if spec.kind == "torch":
+        out.module = out.module.cpu()  # the thread's current model lives on the CPU between tools
     data = load_data(spec)
     extra = {"variant": out.variant, "tuned_params": params, "study": study, "modality": spec.modality,
              **{k: v for k, v in out.extra.items() if v is not None}}
@@ -172,6 +174,7 @@ def _finish(plan, ctx, study, spec, args, parent, warm, url, warnings, notes) ->
     parent.log_params({f"best_{k}": v for k, v in best.params.items()})
     parent.log_metrics({"best_value": best.value, **{f"test_{k}": v for k, v in out.test_metrics.items()},
                         **{f"val_{k}": v for k, v in out.val_metrics.items()}})
+    parent.set_tags({"tensor.device": out.extra.get("device", "cpu")})
     parent.log_artifact(png, "plots")
     parent.log_artifacts(handle.path, "model")
     parent.log_dict({"importances": imp, "best_params": best.params}, "tune.json")
@@ -188,7 +191,7 @@ def _finish(plan, ctx, study, spec, args, parent, warm, url, warnings, notes) ->
         default_value=default.value if default else None, default_params=dict(default.params) if default else {},
         warm_start=ws, importances=imp, top_params=list(imp)[:3], test_metrics=out.test_metrics,
         val_metrics=out.val_metrics, model_path=handle.path, mlflow_run_id=parent.run_id, history_png=str(png),
-        notes=notes, warnings=warnings)
+        device=str(out.extra.get("device", "cpu")), notes=notes, warnings=warnings)
 
 
 def _remember(plan, ctx, study, spec: TaskSpec, report: TuneReport, args, warnings: list[str]) -> list[str]:
