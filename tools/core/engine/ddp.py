@@ -13,8 +13,9 @@ Several machines (run on each, node-rank 0..N-1; the first node's address as mas
 
 Every rank builds the same model from the same seed and the same data split; each epoch all ranks draw the
 same permutation and rank r takes every world-th example of each global batch, so the global batch (and the
-averaged gradient) equals the single-process one. BatchNorm statistics: SyncBatchNorm on CUDA; per rank on CPU
-(torch's SyncBatchNorm is GPU-only), which is the one difference from a single process there.
+averaged gradient) equals the single-process one; BatchNorm normalises with global-batch statistics
+(`GlobalBatchNorm`: all-reduced sums, any device; torch's SyncBatchNorm is GPU-only), so DDP matches one process
+up to floating-point summation order.
 """
 
 from __future__ import annotations
@@ -25,6 +26,72 @@ import os
 import sys
 import time
 from typing import Optional, Sequence
+
+
+def _global_batchnorm_cls():
+    import torch
+    import torch.distributed as dist
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from torch.distributed.nn.functional import all_reduce  # differentiable: backward all-reduces the grads
+
+    class GlobalBatchNorm(torch.nn.Module):
+        """BatchNorm over the global batch on any device (torch's SyncBatchNorm is GPU-only): per-channel sum,
+        sum of squares and count are all-reduced, so every rank normalises exactly as one process would."""
+
+        def __init__(self, bn: torch.nn.modules.batchnorm._BatchNorm) -> None:
+            super().__init__()
+            self.bn = bn
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (B, C, *spatial)
+            bn = self.bn
+            if not self.training:
+                return bn(x)
+            dims = [d for d in range(x.ndim) if d != 1]
+            count = torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device)
+            stats = all_reduce(torch.cat([x.sum(dims), (x * x).sum(dims), count]), op=dist.ReduceOp.SUM)
+            c = x.shape[1]
+            n = stats[-1]
+            mean = stats[:c] / n
+            var = (stats[c:2 * c] / n - mean * mean).clamp(min=0)  # biased, as BatchNorm normalises
+            shape = [1, c] + [1] * (x.ndim - 2)
+            y = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + bn.eps)
+            if bn.affine:
+                y = y * bn.weight.view(shape) + bn.bias.view(shape)
+            with torch.no_grad():
+                if bn.track_running_stats:
+                    m = bn.momentum if bn.momentum is not None else 0.1
+                    bn.running_mean.mul_(1 - m).add_(m * mean.detach())
+                    bn.running_var.mul_(1 - m).add_(m * var.detach() * n / max(float(n) - 1, 1.0))
+                    bn.num_batches_tracked += 1
+            return y
+
+    return GlobalBatchNorm
+
+
+def global_batchnorm(model):
+    """`model` with every BatchNorm wrapped in GlobalBatchNorm (its parameters and buffers stay where they were)."""
+    import torch
+
+    cls = _global_batchnorm_cls()
+    for name, child in list(model.named_children()):
+        if isinstance(child, torch.nn.modules.batchnorm._BatchNorm):
+            setattr(model, name, cls(child))
+        else:
+            global_batchnorm(child)
+    return model
+
+
+def unwrap_batchnorm(model):
+    """Undo `global_batchnorm` (the saved model is a plain module again)."""
+    for name, child in list(model.named_children()):
+        if type(child).__name__ == "GlobalBatchNorm":
+            setattr(model, name, child.bn)
+        else:
+            unwrap_batchnorm(child)
+    return model
 
 
 def _device_and_backend(local_rank: int) -> tuple[str, str]:
@@ -60,8 +127,12 @@ def train(args: argparse.Namespace) -> dict:
     handle = create_model(args.family, variant=args.variant, input_spec=data.input_spec,
                           num_classes=data.num_classes, task=data.task)
     model = handle.module.to(device)
-    if world > 1 and args.sync_bn and device.startswith("cuda"):  # global-batch BN statistics (CUDA only)
-        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    if args.dropout is not None:
+        for m in model.modules():
+            if isinstance(m, torch.nn.Dropout):
+                m.p = args.dropout
+    if world > 1 and args.sync_bn:  # BatchNorm over the global batch, as in one process
+        model = global_batchnorm(model)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt, loss_fn = build_optimizer(model, config), default_loss(data.task, config)
     sched = build_scheduler(opt, config)
@@ -84,7 +155,7 @@ def train(args: argparse.Namespace) -> dict:
             total += float(loss.detach()) * len(idx)
         sched.step()
         history.append({"epoch": epoch + 1, "train_loss": total / max(1, len(perm) // world)})
-    model.cpu()
+    model = unwrap_batchnorm(model).cpu()
     result = {"rank": rank, "world_size": world, "backend": backend if world > 1 else None, "device": device,
               "family": args.family, "dataset": args.dataset, "epochs": config.epochs,
               "wall_s": round(time.perf_counter() - t0, 2), "history": history,
@@ -112,12 +183,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--optimizer", default="adamw")
     ap.add_argument("--schedule", default="cosine")
+    ap.add_argument("--dropout", type=float, default=None, help="override every dropout rate (0: deterministic "
+                                                                   "comparison with one process)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data-seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads per process (default 1)")
     ap.add_argument("--no-sync-bn", dest="sync_bn", action="store_false",
-                    help="keep BatchNorm statistics per rank on CUDA (default there: SyncBatchNorm over the global "
-                         "batch; torch has no SyncBatchNorm on CPU, so CPU ranks always keep their own)")
+                    help="keep BatchNorm statistics per rank (default: statistics over the global batch)")
     ap.add_argument("--out", default=None, help="write rank 0's result JSON here")
     ap.add_argument("--save", default=None, help="save rank 0's model under this directory")
     args = ap.parse_args(argv)
