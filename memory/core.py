@@ -206,9 +206,9 @@ class Memory:
         if idx is not None:
             with idx.lock:
                 hits = idx.query(vector, k, filters)
-                rows = [(idx.ids[r], idx.metas[r], idx.docs[r], 1.0 - sim) for r, sim in hits]
-        else:
-            rows = self._chroma_query(vector, k, filters)
+                return [dict(idx.record(r, _record_of), distance=1.0 - sim, similarity=round(sim, 6))
+                        for r, sim in hits]
+        rows = self._chroma_query(vector, k, filters)
         out = []
         for rid, meta, doc, dist in rows:
             rec = record_from_metadata(meta or {})
@@ -415,6 +415,13 @@ def _turn_defaults(plan: Any, design_rec: Optional[DesignRecord]) -> dict:
 
 #: Searches a process makes through Chroma before it builds the exact index of a larger store.
 LAZY_QUERIES = 2
+
+
+def _record_of(rid: str, meta: dict, doc: Optional[str]) -> dict:
+    """A search hit's record dict (with id and document) from its stored metadata."""
+    rec = record_from_metadata(meta or {})
+    rec.update(id=rid, document=doc if doc is not None else _document_of(rec))
+    return rec
 
 
 def _document_of(rec: dict) -> Optional[str]:

@@ -67,6 +67,7 @@ class ExactIndex:
             lut = self.codes[f]
             self.fields[f] = np.array([lut.setdefault(m.get(f), len(lut)) for m in self.metas], dtype=np.int32)
         self._subsets: dict = {}                 # filters -> (rows, (M, D) rows of mat), rebuilt on change
+        self._records: dict = {}                 # row -> parsed record dict (hits parse their JSON once)
 
     def upsert(self, ids: list[str], vectors: list, metas: list[dict], docs: list, generation: int) -> None:
         """Apply this process's own write (made under the store's write lock at `generation`)."""
@@ -117,6 +118,13 @@ class ExactIndex:
                 return np.zeros(len(self.ids), dtype=bool)
             m &= self.fields[k] == code
         return m
+
+    def record(self, row: int, parse: Any) -> dict:
+        """The parsed record of `row` (`parse(id, metadata, document)` on first use, then cached)."""
+        rec = self._records.get(row)
+        if rec is None:
+            rec = self._records[row] = parse(self.ids[row], self.metas[row], self.docs[row])
+        return rec
 
     def subset(self, filters: dict) -> tuple[Any, Any]:
         """(rows, their vectors) matching `filters`, cached per filter set until the index changes."""
