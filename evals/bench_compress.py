@@ -172,17 +172,29 @@ def sec_minilm(args, home):
 
 
 def sec_choice(args, home):
-    """The INT8 choice repeated: faster back-end when the difference exceeds the noise, else the smaller."""
+    """The INT8 choice repeated on MiniLM (torch dynamic vs ONNX Runtime dynamic)."""
+    print(f"\n== INT8 back-end choice on the MiniLM classifier, {args.choice_runs} repeated runs ==", flush=True)
+    _repeat_choice(args, home, "choice", minilm(args), ["dynamic_int8", "onnx_int8"], 32,
+                   onnx_mode=args.onnx_mode)
+
+
+def sec_choice_digits(args, home):
+    """The INT8 choice repeated on the digits CNN (torch dynamic vs torch static): a real difference."""
+    print(f"\n== INT8 back-end choice on the digits CNN, {args.choice_runs} repeated runs ==", flush=True)
+    _repeat_choice(args, home, "choice_digits", train_digits(args.cnn_variant, args.epochs),
+                   ["dynamic_int8", "static_int8"], 64, tolerance_points=2.0)
+
+
+def _repeat_choice(args, home, section: str, h, techniques: list, batch: int, **options):
+    """Run the tool --choice-runs times; each choice must be the faster beyond the noise, else the smaller."""
     from tensor_agent.tools.core.stats import fmt_bytes
 
-    print(f"\n== INT8 back-end choice on the MiniLM classifier, {args.choice_runs} repeated runs ==", flush=True)
-    h = minilm(args)
-    ctx = make_ctx(home, "choice")
+    ctx = make_ctx(home, section)
     picks, ok = [], 0
     for i in range(args.choice_runs):
-        rep = run_tool(ctx, h, plan("@TENSOR quantize it", technique=["dynamic_int8", "onnx_int8"]),
-                       batch_size=32, threads=args.threads, runs=args.runs, onnx_mode=args.onnx_mode, seed=i)
-        finals = [r for r in rep.results if r.technique in ("dynamic_int8", "onnx_int8") and r.verdict.met]
+        rep = run_tool(ctx, h, plan("@TENSOR quantize it", technique=techniques),
+                       batch_size=batch, threads=args.threads, runs=args.runs, seed=i, **options)
+        finals = [r for r in rep.results if r.technique in techniques and r.verdict.met]
         if rep.chosen is None or len(finals) < 2:
             print(f"  run {i + 1}: no choice between two candidates ({rep.message.splitlines()[0]})")
             picks.append(None)
@@ -199,7 +211,7 @@ def sec_choice(args, home):
               f"{'beyond' if beyond else 'within'} the noise -> kept {chosen.backend} "
               f"({fmt_bytes(chosen.after.size_bytes)}) [{'as the rule says' if right else 'WRONG'}]", flush=True)
     same = max((picks.count(p) for p in set(picks) if p), default=0)
-    row("choice", f"INT8 choice follows the rule (faster beyond noise, else smaller) in {args.choice_runs} runs",
+    row(section, f"INT8 choice follows the rule (faster beyond noise, else smaller) in {args.choice_runs} runs",
         f"{args.choice_runs} of {args.choice_runs}", f"{ok} of {args.choice_runs}; same back-end kept in {same} of "
         f"{args.choice_runs} ({', '.join(str(p) for p in picks)})", ok == args.choice_runs)
 
@@ -379,7 +391,7 @@ def sec_mobile(args, home):
         f"chosen {rep.backend} (promoted={rep.promoted}); candidates: {cands}", rep.promoted)
 
 
-SECTIONS = {"minilm": sec_minilm, "choice": sec_choice, "digits": sec_digits, "distill": sec_distill, "prune": sec_prune,
+SECTIONS = {"minilm": sec_minilm, "choice": sec_choice, "choice_digits": sec_choice_digits, "digits": sec_digits, "distill": sec_distill, "prune": sec_prune,
             "structured": sec_structured, "onnx": sec_onnx, "mobile": sec_mobile}
 
 
