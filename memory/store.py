@@ -75,7 +75,6 @@ class Store:
         self._lock_fd: Optional[int] = None
         self._refs = 0
         self.exact: Any = None  # the ExactIndex cache of this store's vectors (memory/index.py), if built
-        self._gen_stat: Optional[tuple] = None  # ((inode, mtime_ns, size) of the generation file, generation)
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -330,25 +329,8 @@ class Store:
             return getattr(col, fn_name)(*args, **kwargs)
 
     def generation(self) -> Optional[int]:
-        """The store's write generation (bumped by every writer in any process); None for a server.
-
-        Every bump replaces the file (a new inode), so an unchanged (inode, mtime, size) means an unchanged
-        generation: one stat instead of a read on the search path.
-        """
-        if self.mode == "http":
-            return None
-        assert self.path is not None
-        try:
-            st = os.stat(self.path / GENERATION_FILE)
-            sig = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            sig = None
-        cached = self._gen_stat
-        if sig is not None and cached is not None and cached[0] == sig:
-            return cached[1]
-        gen = self._read_generation()
-        self._gen_stat = (sig, gen) if sig is not None else None
-        return gen
+        """The store's write generation (bumped by every writer in any process); None for a server."""
+        return None if self.mode == "http" else self._read_generation()
 
     @property
     def written_generation(self) -> Optional[int]:
