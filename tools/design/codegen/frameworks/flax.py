@@ -7,10 +7,7 @@ Rendered from the built torch module's architecture (frameworks/spec.py): its pa
 
 from __future__ import annotations
 
-from typing import Any
-
-from tensor_agent.tools.design.codegen.frameworks.keras import render_file
-from tensor_agent.tools.design.codegen.frameworks.spec import SUPPORTED, arch_spec
+from tensor_agent.tools.design.codegen.frameworks.keras import RenderedBackend
 from tensor_agent.tools.design.codegen.registry import register_backend
 
 HEADER = '''"""{family}/{variant} in Flax (linen) on JAX, written by @TENSOR from the PyTorch design.
@@ -227,17 +224,7 @@ if __name__ == "__main__":
 
 
 @register_backend("flax")
-class FlaxBackend:
+class FlaxBackend(RenderedBackend):
     """Flax (linen) files rendered from the designed torch module."""
 
-    framework = "flax"
-    suffix = ".py"
-
-    def families(self) -> set[str]:
-        return set(SUPPORTED)
-
-    def render(self, design: Any, handle: Any = None) -> str:
-        from tensor_agent.tools.design.codegen.pytorch import _as_dict, _handle_for
-
-        handle = handle if handle is not None else _handle_for(_as_dict(design))
-        return render_file(arch_spec(handle), HEADER, BUILDERS, FOOTER)
+    header, builders, footer = HEADER, BUILDERS, FOOTER

@@ -241,12 +241,12 @@ def render_file(spec: dict, header: str, builders: dict, footer: str) -> str:
     return head + builders[spec["kind"]] + footer.replace("{torch_params:,}", f"{spec['torch_params']:,}")
 
 
-@register_backend("keras")
-class KerasBackend:
-    """Keras 3 files rendered from the designed torch module."""
+class RenderedBackend:
+    """A back-end whose files are rendered from the built torch module (`arch_spec`) with HEADER/BUILDERS/FOOTER."""
 
-    framework = "keras"
+    framework = ""
     suffix = ".py"
+    header, builders, footer = HEADER, BUILDERS, FOOTER
 
     def families(self) -> set[str]:
         return set(SUPPORTED)
@@ -255,4 +255,9 @@ class KerasBackend:
         from tensor_agent.tools.design.codegen.pytorch import _as_dict, _handle_for
 
         handle = handle if handle is not None else _handle_for(_as_dict(design))
-        return render_file(arch_spec(handle), HEADER, BUILDERS, FOOTER)
+        return render_file(arch_spec(handle), self.header, self.builders, self.footer)
+
+
+@register_backend("keras")
+class KerasBackend(RenderedBackend):
+    """Keras 3 files rendered from the designed torch module."""
