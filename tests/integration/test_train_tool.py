@@ -39,6 +39,9 @@ def test_digits_cnn_mlflow_and_current_model(ctx):
                             schedule="cosine"), ctx)
     assert rep.family == "cnn" and rep.dataset == "digits" and rep.epochs_run == 2
     assert rep.test_metrics["accuracy"] > 0.5 and rep.config["optimizer"] == "adamw"
+    from tensor_agent.tools.core.plots import wait_for_plots
+
+    assert wait_for_plots() == []  # the curve PNG is drawn (and logged) by a child process
     assert Path(rep.curve_png).exists() and Path(rep.model_path, "handle.json").exists()
     assert rep.dataset_info["sizes"] == {"train": 1257, "val": 180, "test": 360}
     client, runs = _runs(ctx)

@@ -20,13 +20,34 @@ from tensor_agent.errors import BackendUnavailable
 EXPERIMENT = "tensor-agent"
 
 
-class TrackedRun:
-    """A thin handle on one MLflow run."""
+def _monotonic() -> float:
+    import time
 
-    def __init__(self, client, run_id: str, experiment_id: str):
+    return time.monotonic()
+
+
+# MLflow accepts at most 1000 metrics in one log_batch call (mlflow.utils.validation.MAX_METRICS_PER_BATCH)
+MAX_METRICS_PER_BATCH = 1000
+FLUSH_EVERY_S = 10.0
+
+
+class TrackedRun:
+    """A thin handle on one MLflow run.
+
+    Metrics are buffered and sent in as few `log_batch` calls as MLflow allows (1000 metrics each): when
+    the buffer is full, when `FLUSH_EVERY_S` seconds have passed since the last send (so the MLflow UI
+    stays live during long trainings), on `flush()`, and before `mlflow_run` ends the run (FINISHED or
+    FAILED). One `log_batch` per boosting round cost ~70 ms on SQLite; one per run costs about the same.
+    """
+
+    def __init__(self, client, run_id: str, experiment_id: str, flush_every_s: float = FLUSH_EVERY_S):
         self.client = client
         self.run_id = run_id
         self.experiment_id = experiment_id
+        self.flush_every_s = flush_every_s
+        self._pending: list = []
+        self._last_flush = _monotonic()
+        self.batches_sent = 0
 
     def log_params(self, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
@@ -36,15 +57,34 @@ class TrackedRun:
             self.client.log_batch(self.run_id, params=items[i:i + 100])
 
     def log_metrics(self, metrics: dict[str, Any], step: Optional[int] = None) -> None:
+        """Queue finite numeric metrics at `step` (non-numbers, booleans, NaN and inf are dropped)."""
         import time
 
         from mlflow.entities import Metric
 
         ts = int(time.time() * 1000)
-        items = [Metric(str(k), float(v), ts, int(step or 0)) for k, v in metrics.items()
-                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))]
-        if items:
-            self.client.log_batch(self.run_id, metrics=items)
+        self._pending += [Metric(str(k), float(v), ts, int(step or 0)) for k, v in metrics.items()
+                          if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))]
+        if len(self._pending) >= MAX_METRICS_PER_BATCH or _monotonic() - self._last_flush >= self.flush_every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send every queued metric now (1000 per `log_batch`)."""
+        pending, self._pending = self._pending, []
+        self._last_flush = _monotonic()
+        for i in range(0, len(pending), MAX_METRICS_PER_BATCH):
+            try:
+                self.client.log_batch(self.run_id, metrics=pending[i:i + MAX_METRICS_PER_BATCH])
+            except BaseException:
+                self._pending = pending[i:] + self._pending  # nothing is lost: a later flush retries
+                raise
+            self.batches_sent += 1
+
+    def log_plot(self, draw: str, payload: Any, path: str | os.PathLike, artifact_path: str = "plots") -> str:
+        """Draw a PNG off the critical path and log it to this run (see `tools.core.plots.draw_async`)."""
+        from tensor_agent.tools.core.plots import draw_async
+
+        return draw_async(draw, payload, path, run=self, artifact_path=artifact_path)
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         for k, v in tags.items():
@@ -119,7 +159,35 @@ def get_client(settings):
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
         raise BackendUnavailable(f"mlflow is not installed ({exc})", hint="pip install mlflow") from None
     uri = settings.tracking_uri
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if uri.startswith("sqlite:"):
+        _fast_sqlite(getattr(getattr(getattr(client, "_tracking_client", None), "store", None), "engine", None))
+    return client
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    import sqlite3
+
+    cur = dbapi_conn.cursor()
+    try:
+        with contextlib.suppress(sqlite3.OperationalError):  # busy elsewhere: the store keeps its journal mode
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()
+
+
+def _fast_sqlite(engine) -> None:
+    """WAL journal + synchronous=NORMAL on the SQLite store: a commit no longer waits for an fsync (the
+    store stays consistent after a crash; only the last commits can be lost on power loss). Halves the
+    cost of each MLflow write; once per engine (MLflow caches its store per URI)."""
+    if engine is None or getattr(engine, "_tensor_fast", False):
+        return
+    from sqlalchemy import event
+
+    event.listen(engine, "connect", _sqlite_pragmas)
+    engine.dispose()  # pooled connections were opened before the listener
+    engine._tensor_fast = True
 
 
 def _experiment_id(client, settings) -> str:
@@ -162,11 +230,21 @@ def mlflow_run(ctx, name: str, *, parent_run_id: Optional[str] = None,
         yield tracked
     except BaseException as exc:
         with contextlib.suppress(Exception):
-            client.set_tag(tracked.run_id, "error", f"{type(exc).__name__}: {exc}"[:5000])
-            client.set_terminated(tracked.run_id, status="FAILED")
+            tracked.flush()  # the metrics logged before the failure are part of the record
+        _fail(client, tracked.run_id, exc)
         raise
-    else:
-        client.set_terminated(tracked.run_id, status="FINISHED")
+    try:
+        tracked.flush()
+    except BaseException as exc:
+        _fail(client, tracked.run_id, exc)
+        raise
+    client.set_terminated(tracked.run_id, status="FINISHED")
+
+
+def _fail(client, run_id: str, exc: BaseException) -> None:
+    with contextlib.suppress(Exception):
+        client.set_tag(run_id, "error", f"{type(exc).__name__}: {exc}"[:5000])
+        client.set_terminated(run_id, status="FAILED")
 
 
 def _pid_alive(pid: int) -> bool:

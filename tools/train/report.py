@@ -88,6 +88,22 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "training") 
     return str(path)
 
 
+def draw_curves(payload: dict, path: str) -> Optional[str]:
+    """`plot_curves` on a JSON payload {"history", "title"} (the child of `plot_curves_async`)."""
+    return plot_curves(payload["history"], path, payload.get("title", "training"))
+
+
+def plot_curves_async(history: list[dict], path: str | Path, title: str = "training", run=None) -> Optional[str]:
+    """`plot_curves` in a child process, the PNG logged to `run` under plots/ (tools.core.plots); returns
+    its path (complete after `tools.core.plots.wait_for_plots()` or at exit), None without history."""
+    if not history:
+        return None
+    from tensor_agent.tools.core.plots import draw_async
+
+    return draw_async("tensor_agent.tools.train.report:draw_curves", {"history": history, "title": title}, path,
+                      run=run, artifact_path="plots")
+
+
 def _metric_text(m: dict) -> str:
     if "accuracy" in m:
         return f"test accuracy {m['accuracy']:.4f}"

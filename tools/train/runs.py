@@ -61,7 +61,7 @@ def log_end(run, res, report, saved_path: str, extra: dict) -> None:
     if base:
         run.log_metrics(base)
     run.set_tags({"tensor.model_path": saved_path, "tensor.stopped_reason": res.stopped_reason})
-    for p in (report.curve_png, report.sample_png):
+    for p in (report.sample_png,):  # the curve PNG is logged by the process that draws it (plot_curves_async)
         if p:
             run.log_artifact(p, "plots")
     if extra.get("sample_text_path"):

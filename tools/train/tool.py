@@ -19,7 +19,7 @@ from tensor_agent.tools.core.context import ModelHandle
 from .inputs import data_reference, load_options, resolve_config
 from .models import choose_model, family_hint
 from .registry import TrainJob, TrainOutcome, get_trainer
-from .report import TrainingReport, plot_curves, summarize
+from .report import TrainingReport, plot_curves_async, summarize
 
 
 def train_model(plan, ctx) -> TrainingReport:
@@ -119,7 +119,9 @@ def _train_and_save(ctx, handle: ModelHandle, data, config, report: TrainingRepo
         if out.result.diverged:
             raise InputError(out.result.message, hint="lower the learning rate")
         _record(handle, out, data, config, report, run)
-        report.curve_png = plot_curves(out.result.history, art_dir / "curves.png", f"{handle.family} on {data.name}")
+        # drawn and logged to the run (plots/) by a child process: off the critical path
+        report.curve_png = plot_curves_async(out.result.history, art_dir / "curves.png",
+                                             f"{handle.family} on {data.name}", run)
         saved = _save(handle, ctx, run_name, report)
         if run is not None:
             _log_end(run, out, report, saved)

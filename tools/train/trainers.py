@@ -26,7 +26,7 @@ def train_tabular(job: TrainJob) -> TrainOutcome:
         res = train_xgboost(job.data, model=job.handle.module, learning_rate=cfg.lr if "lr" in set_ else None,
                             seed=cfg.seed, n_estimators=job.options.get("rounds"),
                             early_stopping_rounds=cfg.patience if "patience" in set_ else None)
-        _replay(job.on_epoch, res.history, len(res.history) // 100)
+        _replay(job.on_epoch, res.history)  # every round: metrics are batched (tracking.TrackedRun)
         return TrainOutcome(res, res.model, {"best_iteration": res.best_epoch})
     return _fit(job)
 
