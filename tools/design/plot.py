@@ -1,53 +1,32 @@
 """The design PNG: parameters vs measured latency of the chosen design and its alternatives, with budgets.
 
-`plot_design_async` draws it in a child process (matplotlib's import costs ~0.6 s cold, more on a busy
-machine) so the answer does not wait; the file is complete before this process exits (atexit) and
-`wait_for_plots()` waits for it explicitly. TENSOR_SYNC_PLOTS=1 draws in-process instead.
+`plot_design_async` draws it in a child process through `tensor_agent.tools.core.plots` (matplotlib's
+import costs ~0.6 s cold, more on a busy machine) so the answer does not wait; the file is complete before
+this process exits (atexit) and `wait_for_plots()` waits for it explicitly. TENSOR_SYNC_PLOTS=1 draws
+in-process instead.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
-import os
-import subprocess
-import sys
-import threading
 from typing import Any, Optional
 
-_PENDING: list[subprocess.Popen] = []
-_LOCK = threading.Lock()
+from tensor_agent.tools.core.plots import draw_async, wait_for_plots
 
-
-def wait_for_plots(timeout: float = 60.0) -> None:
-    """Block until every plot started by `plot_design_async` is written."""
-    with _LOCK:
-        procs = list(_PENDING)
-        _PENDING.clear()
-    for proc in procs:
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-atexit.register(wait_for_plots)
+__all__ = ["plot_design_async", "plot_design", "draw_design", "wait_for_plots"]
 
 
 def plot_design_async(design: Any, path) -> str:
     """Start drawing the PNG of `design` at `path` in a child process; returns the path."""
-    if os.environ.get("TENSOR_SYNC_PLOTS") == "1":
-        return str(plot_design(design, path))
-    payload = design.model_dump_json(include={"family", "variant", "modality", "task", "params", "latency_ms",
-                                              "batch_size", "threads", "constraints", "feasible", "alternatives"})
-    env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.Popen([sys.executable, "-m", "tensor_agent.tools.design.plot", str(path)],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    proc.stdin.write(payload.encode())
-    proc.stdin.close()
-    with _LOCK:
-        _PENDING.append(proc)
-    return str(path)
+    payload = json.loads(design.model_dump_json(include={"family", "variant", "modality", "task", "params",
+                                                         "latency_ms", "batch_size", "threads", "constraints",
+                                                         "feasible", "alternatives"}))
+    return draw_async("tensor_agent.tools.design.plot:draw_design", payload, path, run=None) or str(path)
+
+
+def draw_design(payload: dict, path: str) -> Optional[str]:
+    """`plot_design` on the JSON form of a design (the child of `plot_design_async`)."""
+    return plot_design(_Obj(payload), path)
 
 
 def plot_design(design: Any, path) -> Optional[str]:
@@ -93,6 +72,3 @@ class _Obj:
         for k, v in d.items():
             setattr(self, k, [_Obj(x) if isinstance(x, dict) else x for x in v] if k == "alternatives" else v)
 
-
-if __name__ == "__main__":  # the child of plot_design_async: JSON design on stdin, the PNG path as argv[1]
-    plot_design(_Obj(json.loads(sys.stdin.read())), sys.argv[1])
