@@ -66,7 +66,10 @@ def _emit(event: dict) -> None:
 def _tool_context(state: State, ctx: Context):
     from tensor_agent.tools.core.context import ToolContext
 
-    tctx = ToolContext(settings=ctx.settings, thread_id=ctx.thread_id, options=dict(ctx.options),
+    options = dict(ctx.options)
+    if not getattr(ctx, "remember", True):  # --no-memory: tools do not open the memory either
+        options.setdefault("use_memory", False)
+    tctx = ToolContext(settings=ctx.settings, thread_id=ctx.thread_id, options=options,
                        artifacts=dict(state.get("artifacts") or {}), progress=ctx.progress,
                        results=dict(state.get("results") or {}))
     tctx.on_progress = lambda info: _emit({"node": info.get("stage", "tool"), "status": "running", **info})
