@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,9 +43,21 @@ def _env(home: str) -> dict:
     return env
 
 
+def _child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+LAST_CPU = [0.0]
+
+
 def run_once(message: str, *, timeout: float, extra: list[str] | None = None) -> tuple[float, int, str]:
-    """(wall seconds, exit code, last stderr line) of one cold `tensor-agent ask` on a fresh workspace."""
+    """(wall seconds, exit code, last stderr line) of one cold `tensor-agent ask` on a fresh workspace.
+
+    LAST_CPU[0] gets the CPU seconds (user + sys) the process and its children used: on a shared, loaded
+    machine this is what the wall time would be on a quiet one (the answer path is single-threaded)."""
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as home:
+        c0 = _child_cpu()
         t0 = time.perf_counter()
         try:
             p = subprocess.run([str(BIN), "ask", message, *(extra or [])], env=_env(home), capture_output=True,
@@ -52,7 +65,9 @@ def run_once(message: str, *, timeout: float, extra: list[str] | None = None) ->
             rc, err = p.returncode, (p.stderr.strip().splitlines() or [""])[-1]
         except subprocess.TimeoutExpired:
             rc, err = 124, f"timed out after {timeout:g} s"
-        return time.perf_counter() - t0, rc, err
+        wall = time.perf_counter() - t0
+        LAST_CPU[0] = _child_cpu() - c0
+        return wall, rc, err
 
 
 def importtime(message: str, top: int = 15) -> None:
@@ -85,25 +100,31 @@ def main(argv=None) -> int:
     except OSError:
         load = float("nan")
     print(f"cold-process answers, fresh TENSOR_HOME, memory on (load average {load:.2f}, {os.cpu_count()} CPUs)")
-    print(f"{'example':62s} {'wall s':>7s} {'exit':>4s}")
+    print(f"{'example':58s} {'wall s':>7s} {'CPU s':>6s} {'exit':>4s}")
     for msg in EXAMPLES:
         if args.skip_training and msg in TRAINS:
-            print(f"{msg[:62]:62s} {'skipped':>7s}")
+            print(f"{msg[:58]:58s} {'skipped':>7s}")
             continue
         wall, rc, err = run_once(msg, timeout=args.timeout)
-        print(f"{msg[:62]:62s} {wall:7.2f} {rc:4d}" + (f"  ({err[:60]})" if rc else ""))
-    walls = []
+        print(f"{msg[:58]:58s} {wall:7.2f} {LAST_CPU[0]:6.2f} {rc:4d}" + (f"  ({err[:60]})" if rc else ""))
+    walls, cpus = [], []
     for _ in range(max(1, args.repeats)):
         wall, rc, _err = run_once(DESIGN, timeout=args.timeout)
         walls.append(wall)
-    med = statistics.median(walls)
-    nomem = statistics.median(run_once(DESIGN, timeout=args.timeout, extra=["--no-memory"])[0]
-                              for _ in range(max(1, min(3, args.repeats))))
-    print(f"\ndesign example (--dry-run off), {len(walls)} cold runs: median {med:.2f} s "
-          f"(min {min(walls):.2f}, max {max(walls):.2f})")
-    print(f"  vs issue 11 target <= {TARGET_11:g} s: {'met' if med <= TARGET_11 else 'NOT met'}; "
-          f"vs issue 17 target <= {TARGET_17:g} s: {'met' if med <= TARGET_17 else 'NOT met'}")
-    print(f"  same example with --no-memory: median {nomem:.2f} s (memory open + remember = {med - nomem:+.2f} s)")
+        cpus.append(LAST_CPU[0])
+    med, cpu = statistics.median(walls), statistics.median(cpus)
+    nm_w, nm_c = [], []
+    for _ in range(max(1, min(3, args.repeats))):
+        nm_w.append(run_once(DESIGN, timeout=args.timeout, extra=["--no-memory"])[0])
+        nm_c.append(LAST_CPU[0])
+    nomem, nomem_cpu = statistics.median(nm_w), statistics.median(nm_c)
+    print(f"\ndesign example (--dry-run off), {len(walls)} cold runs: median wall {med:.2f} s "
+          f"(min {min(walls):.2f}, max {max(walls):.2f}), median CPU {cpu:.2f} s")
+    for name, target in (("issue 11", TARGET_11), ("issue 17", TARGET_17)):
+        print(f"  vs {name} target <= {target:g} s: wall {'met' if med <= target else 'NOT met'}, "
+              f"CPU {'met' if cpu <= target else 'NOT met'}")
+    print(f"  same example with --no-memory: median wall {nomem:.2f} s, CPU {nomem_cpu:.2f} s "
+          f"(memory open + remember: {cpu - nomem_cpu:+.2f} s CPU)")
     return 0
 
 

@@ -205,3 +205,23 @@ def test_implement_with_a_framework_without_backend_says_so(nomem):
     assert d.code_framework == "pytorch" and d.framework_note and "mxnet" in d.framework_note
     assert d.code_path.endswith(".py")
     assert "mxnet" in _render(d.model_dump(mode="json")).lower()
+
+
+def test_expected_quality_cites_memory_when_it_has_runs(ctx):
+    class _Fit:
+        family, n, raw_mean, metric, datasets, evidence = "cnn", 3, 0.981, "accuracy", ["digits"], ["cnn on digits"]
+
+    class _Rec:
+        family, switched, rationale, evidence, fitness = "cnn", False, "kept cnn", [], [_Fit()]
+
+    class _Mem:
+        def recommend(self, *a, **k):
+            return _Rec()
+
+    ctx.session["memory"] = _Mem()
+    ctx.options["input_spec"] = {"shape": [1, 8, 8]}
+    d = design_architecture(_plan(intents=["design"], modality="image", architecture="cnn", variant="micro",
+                                  task="classification"), ctx)
+    q = d.expected_quality
+    assert q["kind"] == "memory" and q["value"] == pytest.approx(0.981) and "3 past cnn run" in q["text"]
+    assert "memory" in q["source"]
