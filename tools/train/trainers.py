@@ -25,7 +25,8 @@ def train_tabular(job: TrainJob) -> TrainOutcome:
         set_ = cfg.model_fields_set
         res = train_xgboost(job.data, model=job.handle.module, learning_rate=cfg.lr if "lr" in set_ else None,
                             seed=cfg.seed, n_estimators=job.options.get("rounds"),
-                            early_stopping_rounds=cfg.patience if "patience" in set_ else None)
+                            early_stopping_rounds=cfg.patience if "patience" in set_ else None,
+                            time_budget_s=cfg.time_budget_s)
         _replay(job.on_epoch, res.history)  # every round: metrics are batched (tracking.TrackedRun)
         return TrainOutcome(res, res.model, {"best_iteration": res.best_epoch})
     return _fit(job)

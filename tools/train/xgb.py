@@ -31,10 +31,28 @@ def _metrics(model, X, y, cls: bool, scale: dict) -> dict:
     return out
 
 
+def _budget_callback(seconds: float):
+    """An xgboost callback that stops boosting once `seconds` of wall time are used."""
+    import xgboost as xgb
+
+    class Budget(xgb.callback.TrainingCallback):
+        def __init__(self):
+            super().__init__()
+            self.t0 = time.perf_counter()
+
+            self.hit = False
+
+        def after_iteration(self, model, epoch, evals_log) -> bool:
+            self.hit = time.perf_counter() - self.t0 > seconds
+            return self.hit
+
+    return Budget()
+
+
 def train_xgboost(data: DataBundle, *, model=None, n_estimators: Optional[int] = None,
                   learning_rate: Optional[float] = None, max_depth: int = 3,
                   early_stopping_rounds: Optional[int] = None, seed: int = 0, n_jobs: int = 2,
-                  **params: Any) -> FitResult:
+                  time_budget_s: Optional[float] = None, **params: Any) -> FitResult:
     """Fit an XGBClassifier/XGBRegressor (or `model`, an unfitted xgboost sklearn estimator) on `data`.
 
     Only the values given change `model`'s own settings (the designed variant's learning rate and rounds
@@ -54,7 +72,9 @@ def train_xgboost(data: DataBundle, *, model=None, n_estimators: Optional[int] =
         Est = xgb.XGBClassifier if cls else xgb.XGBRegressor
         model = Est(n_estimators=n_estimators or 600, learning_rate=learning_rate or 0.05, max_depth=max_depth,
                     subsample=0.9, colsample_bytree=0.8, tree_method="hist", **params)
-    update = {"early_stopping_rounds": stop, "random_state": seed, "n_jobs": n_jobs}
+    budget = _budget_callback(time_budget_s) if time_budget_s else None
+    update = {"early_stopping_rounds": stop, "random_state": seed, "n_jobs": n_jobs,
+              "callbacks": [budget] if budget is not None else None}
     if n_estimators:
         update["n_estimators"] = n_estimators
     if learning_rate:
@@ -71,7 +91,8 @@ def train_xgboost(data: DataBundle, *, model=None, n_estimators: Optional[int] =
     best = getattr(model, "best_iteration", None)
     res.best_epoch = int(best) + 1 if best is not None else len(res.history)
     res.epochs_run = len(res.history)
-    res.stopped_reason = "early_stopping" if res.epochs_run < int(model.get_params()["n_estimators"]) else "completed"
+    res.stopped_reason = "time_budget" if budget is not None and budget.hit else \
+        "early_stopping" if res.epochs_run < int(model.get_params()["n_estimators"]) else "completed"
     scale = data.meta.get("target_scale") or {}
     res.val_metrics = _metrics(model, Xva, yva, cls, scale)
     res.test_metrics = _metrics(model, Xte, yte, cls, scale)
