@@ -99,6 +99,11 @@ def techniques(text: str, low: str) -> tuple[list[str], list[Constraint]]:
             first[name] = (s, e)
     if {"int8", "onnx_int8"} <= set(first):
         del first["int8"]  # "quantize it ... with ONNX Runtime INT8": one technique
+    if not first:  # a bare "export it" exports the current model to ONNX (the portable default)
+        m = re.search(r"\bexport(?:ing)? (?:it|this|that|the (?:[\w-]+ )?model|my (?:[\w-]+ )?model)\b(?! (?:to|as|in)\b)",
+                      low)
+        if m:
+            first["onnx"] = m.span()
     order = sorted(first, key=lambda n: first[n])
     cons = [Constraint(name="technique", value=n, span=first[n], text=text[first[n][0]:first[n][1]]) for n in order]
     return order, cons
