@@ -265,27 +265,40 @@ class resources_path:
         return self._cm.__exit__(*exc)
 
 
-def _long_recall(seed: int, val: float, test: float, n: int = 3000, seq_len: int = 128, n_values: int = 8,
+def _long_recall(seed: int, val: float, test: float, n: int = 6000, seq_len: int = 512, n_values: int = 8,
                  vocab_size: int = 20) -> DataBundle:
-    """Noise tokens 0..V-1-values..., one MARKER token at a random position followed by a value token;
-    the label is that value. Only a model that looks across the whole sequence can solve it."""
+    """Long-range recall: the label is the value token that follows the one MARKER token.
+
+    Every sequence holds exactly the same multiset of tokens (each of the `n_values` value tokens
+    (seq_len - 1) // (2 * n_values) times, noise tokens [n_values, vocab_size - 1) for the rest, one marker
+    = vocab_size - 1), shuffled, with the marker placed before a random value occurrence anywhere in the
+    sequence. Token counts are identical for every row, so a bag-of-tokens model is exactly at chance
+    (1 / n_values); only a model that reads the order across the whole length can solve it.
+    """
     import numpy as np
 
+    if seq_len < 2 * n_values + 2:
+        raise InputError(f"long_recall needs seq_len >= {2 * n_values + 2}, got {seq_len}")
     rng = np.random.default_rng(seed + 12345)
-    marker = vocab_size - 1
-    n_noise = vocab_size - 1 - n_values  # noise tokens: [n_values, vocab_size-1)
-    X = rng.integers(n_values, n_values + n_noise, size=(n, seq_len))
-    y = rng.integers(0, n_values, size=n)
-    pos = rng.integers(0, seq_len - 1, size=n)
-    X[np.arange(n), pos] = marker
-    X[np.arange(n), pos + 1] = y
+    marker, n_noise = vocab_size - 1, vocab_size - 1 - n_values
+    per_value = (seq_len - 1) // (2 * n_values)
+    base = np.concatenate([np.repeat(np.arange(n_values), per_value),
+                           n_values + np.arange(seq_len - 1 - n_values * per_value) % n_noise])
+    rows = rng.permuted(np.tile(base, (n, 1)), axis=1)  # (n, T-1), same counts in every row
+    X = np.empty((n, seq_len), dtype=np.int64)
+    y = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        where = np.flatnonzero(rows[i] < n_values)
+        j = where[rng.integers(len(where))]  # the marker goes right before this value occurrence
+        X[i] = np.insert(rows[i], j, marker)
+        y[i] = rows[i][j]
     spec = dict(BUILTIN_SPECS["long_recall"]["input_spec"])
     spec.update(shape=[seq_len], seq_len=seq_len, vocab_size=vocab_size)
-    b = _array_bundle("long_recall", X.astype(np.int64), y, task="classification", modality="sequence",
-                      num_classes=n_values, input_spec=spec, seed=seed, val=val, test=test,
-                      meta={"source": "generated (tools/train/datasets.py:_long_recall)", "marker": marker},
-                      classes=[str(i) for i in range(n_values)])
-    return b
+    return _array_bundle("long_recall", X, y, task="classification", modality="sequence",
+                         num_classes=n_values, input_spec=spec, seed=seed, val=val, test=test,
+                         meta={"source": "generated (tools/core/datasets.py:_long_recall)", "marker": marker,
+                               "chance": 1.0 / n_values},
+                         classes=[str(i) for i in range(n_values)])
 
 
 def _fallback_corpus() -> str:
