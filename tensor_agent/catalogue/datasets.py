@@ -55,9 +55,9 @@ DATASETS: dict[str, DatasetSpec] = {d.name: d for d in (
                 "the project's 700 support tickets in 4 classes (tensor_agent/data/text_classification.jsonl)",
                 aliases=("text_classification", "tickets"), words=("support tickets", "tickets")),
     DatasetSpec("long_recall", "sequence", "classification", 8,
-                {"kind": "tokens", "shape": [128], "seq_len": 128, "vocab_size": 20, "dtype": "int64"},
+                {"kind": "tokens", "shape": [512], "seq_len": 512, "vocab_size": 20, "dtype": "int64"},
                 "generated long-range recall: report the value that followed the marker token somewhere "
-                "in a 128-token sequence", aliases=("long-recall",), words=("long recall", "long_recall")),
+                "in a 512-token sequence", aliases=("long-recall",), words=("long recall", "long_recall")),
     DatasetSpec("tiny_corpus", "text_generation", "generation", None,
                 {"kind": "tokens", "shape": [64], "seq_len": 64, "dtype": "int64", "level": "char"},
                 "the project's small text corpus (character-level LM)",
