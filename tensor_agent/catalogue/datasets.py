@@ -24,6 +24,8 @@ class DatasetSpec:
     aliases: tuple[str, ...] = ()
     #: words in a message that name this dataset ("on the digits dataset", "iris")
     words: tuple[str, ...] = ()
+    #: how tools.core.datasets loads it: sklearn, sklearn_images, pyg_karate, jsonl_text, generated_recall, char_corpus
+    loader: str = "sklearn"
 
 
 def _img(c: int, h: int, w: int, **extra: Any) -> dict:
@@ -48,22 +50,22 @@ DATASETS: dict[str, DatasetSpec] = {d.name: d for d in (
     DatasetSpec("karate", "graph", "node_classification", 4,
                 {"kind": "graph", "num_features": 34, "num_nodes": 34, "num_edges": 156, "dtype": "float32"},
                 "torch-geometric KarateClub (34 nodes, 4 communities, 4 labelled nodes)",
-                aliases=("karateclub", "karate_club"), words=("karate", "karateclub")),
+                aliases=("karateclub", "karate_club"), words=("karate", "karateclub"), loader="pyg_karate"),
     DatasetSpec("text", "text", "classification", 4,
                 {"kind": "tokens", "shape": [64], "max_length": 64, "vocab_size": 30522, "dtype": "int64",
                  "tokenizer": "all-MiniLM-L6-v2"},
                 "the project's 700 support tickets in 4 classes (tensor_agent/data/text_classification.jsonl)",
-                aliases=("text_classification", "tickets"), words=("support tickets", "tickets")),
+                aliases=("text_classification", "tickets"), words=("support tickets", "tickets"), loader="jsonl_text"),
     DatasetSpec("long_recall", "sequence", "classification", 8,
                 {"kind": "tokens", "shape": [512], "seq_len": 512, "vocab_size": 20, "dtype": "int64"},
                 "generated long-range recall: report the value that followed the marker token somewhere "
-                "in a 512-token sequence", aliases=("long-recall",), words=("long recall", "long_recall")),
+                "in a 512-token sequence", aliases=("long-recall",), words=("long recall", "long_recall"), loader="generated_recall"),
     DatasetSpec("tiny_corpus", "text_generation", "generation", None,
                 {"kind": "tokens", "shape": [64], "seq_len": 64, "dtype": "int64", "level": "char"},
                 "the project's small text corpus (character-level LM)",
-                aliases=("corpus", "tiny-corpus"), words=("tiny corpus", "tiny_corpus")),
+                aliases=("corpus", "tiny-corpus"), words=("tiny corpus", "tiny_corpus"), loader="char_corpus"),
     DatasetSpec("digits_images", "image_generation", "generation", None, _img(1, 8, 8, range=[-1, 1]),
-                "scikit-learn digits as images in [-1, 1] for diffusion", words=("digit images", "digits_images")),
+                "scikit-learn digits as images in [-1, 1] for diffusion", words=("digit images", "digits_images"), loader="sklearn_images"),
 )}
 
 #: modality -> the built-in dataset used when the user names none (the answer says so).

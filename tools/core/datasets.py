@@ -172,9 +172,7 @@ def _array_bundle(name, X, y, *, task, modality, num_classes, input_spec, seed, 
 def _sklearn(name: str, seed: int, val: float, test: float) -> DataBundle:
     from sklearn import datasets as skd
 
-    loader = {"digits": skd.load_digits, "iris": skd.load_iris, "wine": skd.load_wine,
-              "breast_cancer": skd.load_breast_cancer}[name]
-    ds = loader()
+    ds = getattr(skd, f"load_{name}")()  # scikit-learn's bundled sets (offline)
     spec = BUILTIN_SPECS[name]
     X, y = ds.data, ds.target
     classes = [str(c) for c in getattr(ds, "target_names", range(spec["num_classes"]))]
@@ -615,18 +613,8 @@ def load_dataset(name_or_path: str, *, seed: int = 0, target_column: Optional[st
         full = load_dataset(name_or_path, seed=seed, target_column=target_column, val=val, test=test, **opts)
         return subset(full, classes=classes, train_per_class=per_class, seed=seed)
     key = canonical_name(name_or_path)
-    if key in ("digits", "iris", "wine", "breast_cancer"):
-        return _sklearn(key, seed, val, test)
-    if key == "digits_images":
-        return _digits_images(seed, val, test)
-    if key == "karate":
-        return _karate(seed)
-    if key == "text":
-        return _text_builtin(seed, val, test)
-    if key == "long_recall":
-        return _long_recall(seed, val, test, seq_len=int(opts.get("seq_len", 128)))
-    if key == "tiny_corpus":
-        return _tiny_corpus(seed, seq_len=int(opts.get("seq_len", 64)))
+    if key in DATASETS:
+        return _builtin(key, seed, val, test, opts)
     path = Path(str(name_or_path)).expanduser()
     if not path.exists():
         if path.suffix or "/" in str(name_or_path):
@@ -647,6 +635,23 @@ def load_dataset(name_or_path: str, *, seed: int = 0, target_column: Optional[st
                                target_column=target_column or "label")
     return _load_tabular_file(path, seed=seed, val=val, test=test, target_column=target_column,
                               task=opts.get("task"), preprocess=opts.get("preprocess") or "neural")
+
+
+def _builtin(key: str, seed: int, val: float, test: float, opts: dict) -> DataBundle:
+    """Load the built-in dataset `key` with the loader the catalogue names for it."""
+    spec = DATASETS[key]
+    default_len = int(spec.input_spec.get("seq_len", 64))
+    loaders = {
+        "sklearn": lambda: _sklearn(key, seed, val, test),
+        "sklearn_images": lambda: _digits_images(seed, val, test),
+        "pyg_karate": lambda: _karate(seed),
+        "jsonl_text": lambda: _text_builtin(seed, val, test),
+        "generated_recall": lambda: _long_recall(seed, val, test, seq_len=int(opts.get("seq_len", default_len))),
+        "char_corpus": lambda: _tiny_corpus(seed, seq_len=int(opts.get("seq_len", default_len))),
+    }
+    if spec.loader not in loaders:
+        raise InputError(f"built-in dataset '{key}' names an unknown loader {spec.loader!r}")
+    return loaders[spec.loader]()
 
 
 def subset(data: DataBundle, *, classes: Optional[list[int]] = None, train_per_class: Optional[int] = None,
