@@ -180,8 +180,14 @@ def _finish(plan, ctx, study, spec, args, parent, warm, url, warnings, notes) ->
     parent.log_dict({"importances": imp, "best_params": best.params}, "tune.json")
     default = next((t for t in done if t.user_attrs.get("source") == "default"), None)
     ws = []
+    trials = study.get_trials(deepcopy=False)
     for c in warm:
-        t = next((t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("source") == c["source"]), None)
+        t = next((t for t in trials if t.user_attrs.get("source") == c["source"]), None)
+        if t is None:  # the same configuration was already queued (e.g. it is the default): not run twice
+            t = next((t for t in trials if t.params == c["params"]), None)
+            if t is not None:
+                c = {**c, "why": c["why"] + f"; identical to trial {t.number} ({t.user_attrs.get('source')}), "
+                                            "so it ran once"}
         ws.append(WarmStart(**c, trial=t.number if t else None, value=t.value if t else None))
     return TuneReport(
         study=study.study_name, storage=url, family=spec.family, variant=out.variant, dataset=spec.dataset,
