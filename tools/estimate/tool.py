@@ -292,44 +292,37 @@ def _spread(regime: str) -> tuple[float, float]:
             "unsupervised": (0.3, 5.0)}[regime]
 
 
-def _heuristic(plan: Plan, ctx: Optional[ToolContext], regime: str, modality: Optional[str], task: str,
-               k: Optional[int], target: float, params: Optional[int], steps: list[str]) -> tuple[SampleRange, Optional[SampleRange], str]:
-    """Typical/low/high sample counts (and per class) from the table and the refinements."""
-    row = TABLE[regime]
-    lo_m, hi_m = _spread(regime)
-    techs = _techniques(plan)
-    opts = (ctx.options if ctx else {}) or {}
-    strategy = plan.settings.strategy or next((t for t in techs if t in _TRANSFER_TECH), None)
+def _unsupervised(plan: Plan, modality: Optional[str], task: str, params: Optional[int],
+                  steps: list[str]) -> SampleRange:
+    """Unlabelled data for pre-training: tokens for language models, images for generators, else 1M examples."""
+    if modality == "text_generation" or plan.architecture in ("gpt", "t5") or task == "generation" and modality != "image_generation":
+        n_params = params or 10_000_000
+        tokens = 20 * n_params
+        steps.append(f"Unsupervised language modelling: compute-optimal data ≈ 20 tokens per parameter "
+                     f"(Chinchilla) × {_fmt(n_params)} parameters{' (assumed)' if not params else ''} = {_fmt(tokens)} tokens.")
+        return SampleRange(low=int(tokens * 0.25), typical=int(tokens), high=int(tokens * 5), unit="tokens")
+    if modality == "image_generation" or plan.architecture == "diffusion":
+        typ = 50_000.0 if not params else 50_000.0 * max(0.5, min(20.0, (params / 35_000_000) ** 0.5))
+        steps.append(f"Unconditional image generation: DDPM-class models train on ~50K images (CIFAR-10) for low "
+                     f"resolution; scaled by model size to {_fmt(typ)} images; quality keeps improving beyond.")
+        return SampleRange(low=int(typ * 0.2), typical=int(typ), high=int(typ * 20), unit="unlabelled images")
+    steps.append("Self-supervised pre-training: the card says 'unlimited'; 1M unlabelled examples is a typical "
+                 "scale for contrastive/masked pre-training, then a small labelled set for the head.")
+    return SampleRange(low=100_000, typical=1_000_000, high=10_000_000, unit="unlabelled examples")
 
-    if regime == "unsupervised":
-        if modality == "text_generation" or plan.architecture in ("gpt", "t5") or task == "generation" and modality != "image_generation":
-            n_params = params or 10_000_000
-            tokens = 20 * n_params
-            steps.append(f"Unsupervised language modelling: compute-optimal data ≈ 20 tokens per parameter "
-                         f"(Chinchilla) × {_fmt(n_params)} parameters{' (assumed)' if not params else ''} = {_fmt(tokens)} tokens.")
-            return SampleRange(low=int(tokens * 0.25), typical=int(tokens), high=int(tokens * 5), unit="tokens"), None, strategy
-        if modality == "image_generation" or plan.architecture == "diffusion":
-            typ = 50_000.0 if not params else 50_000.0 * max(0.5, min(20.0, (params / 35_000_000) ** 0.5))
-            steps.append(f"Unconditional image generation: DDPM-class models train on ~50K images (CIFAR-10) for low "
-                         f"resolution; scaled by model size to {_fmt(typ)} images; quality keeps improving beyond.")
-            return SampleRange(low=int(typ * 0.2), typical=int(typ), high=int(typ * 20), unit="unlabelled images"), None, strategy
-        typ = 1_000_000.0
-        steps.append("Self-supervised pre-training: the card says 'unlimited'; 1M unlabelled examples is a typical "
-                     "scale for contrastive/masked pre-training, then a small labelled set for the head.")
-        return SampleRange(low=100_000, typical=int(typ), high=10_000_000, unit="unlabelled examples"), None, strategy
 
+def _base_need(regime: str, modality: Optional[str], task: str, k: Optional[int],
+               steps: list[str]) -> tuple[float, Optional[float]]:
+    """(total, per class or None) from the card's table for the regime, modality, task and classes."""
     base_mod = modality if modality in PER_CLASS_BASE[regime] else None
-    classification = task in ("classification", "node_classification", "detection", "segmentation")
     if regime == "transfer" and modality == "text_generation":
-        typ = 1_000.0
         steps.append("Fine-tuning a language model on instructions: ~1K high-quality prompt/response pairs "
                      "(LIMA-style) adapt style and format; domain knowledge needs more.")
-        per_class = None
-    elif regime == "transfer" and modality == "image_generation":
-        typ = 20.0
+        return 1_000.0, None
+    if regime == "transfer" and modality == "image_generation":
         steps.append("Adapting an image generator to a concept/style (DreamBooth/LoRA): 5-20 images per concept.")
-        per_class = None
-    elif classification:
+        return 20.0, None
+    if task in ("classification", "node_classification", "detection", "segmentation"):
         base = PER_CLASS_BASE[regime][base_mod]
         k_eff = k or DEFAULT_CLASSES.get(base_mod, 2)
         class_factor = 1.0 + 0.15 * math.log(k_eff)
@@ -339,64 +332,68 @@ def _heuristic(plan: Plan, ctx: Optional[ToolContext], regime: str, modality: Op
         steps.append(f"Classes: {k_eff}{' (assumed)' if not k else ''}; more classes make each boundary harder: "
                      f"×{class_factor:.2f} per class (1 + 0.15·ln K) → {_fmt(per_class)} per class, "
                      f"{_fmt(per_class * k_eff)} in total.")
-        typ = per_class * k_eff
-    else:
-        typ = REGRESSION_BASE[regime][base_mod]
-        per_class = None
-        steps.append(f"Base for {regime.replace('_', '-')} {modality or 'generic'} {task}: ~{_fmt(typ)} examples.")
+        return per_class * k_eff, per_class
+    typ = REGRESSION_BASE[regime][base_mod]
+    steps.append(f"Base for {regime.replace('_', '-')} {modality or 'generic'} {task}: ~{_fmt(typ)} examples.")
+    return typ, None
 
+
+def _refinements(plan: Plan, regime: str, modality: Optional[str], task: str, target: float,
+                 params: Optional[int], strategy: Optional[str], steps: list[str]) -> float:
+    """The product of the refinement factors (task, target, model size, strategy, augmentation, noise)."""
+    f = 1.0
     if task == "detection":
-        typ *= 1.5
+        f *= 1.5
         steps.append("Object detection: ×1.5 images (localisation needs more instances than classification).")
     elif task == "segmentation":
-        typ *= 0.5
+        f *= 0.5
         steps.append("Segmentation: ×0.5 images (every pixel is a label), but each label costs far more time.")
-
     # target metric: err ∝ n^-b  =>  n ∝ err^(-1/b)
-    factor = ((1 - target) / REFERENCE_ERROR) ** (-1 / PRIOR_EXPONENT)
-    factor = min(max(factor, 0.05), 10_000.0)
-    typ *= factor
+    tf = min(max(((1 - target) / REFERENCE_ERROR) ** (-1 / PRIOR_EXPONENT), 0.05), 10_000.0)
+    f *= tf
     steps.append(f"Target {target:.3g}: with err ∝ n^-{PRIOR_EXPONENT:g} the need scales as (err/0.10)^-{1 / PRIOR_EXPONENT:g} "
-                 f"= ×{factor:.3g}.")
-    if per_class is not None:
-        per_class *= factor
-
-    # model size (from-scratch training only: pretrained / low-rank models need less)
-    if params and regime == "supervised":
+                 f"= ×{tf:.3g}.")
+    base_mod = modality if modality in PER_CLASS_BASE[regime] else None
+    if params and regime == "supervised":  # from scratch only: pretrained / low-rank models need less
         ref = REFERENCE_PARAMS.get(base_mod, 1_000_000)
         mf = min(max((params / ref) ** 0.25, 0.5), 4.0)
-        typ *= mf
-        per_class = per_class * mf if per_class is not None else None
+        f *= mf
         steps.append(f"Model size {_fmt(params)} parameters vs a {_fmt(ref)} reference: ×{mf:.2f} "
                      "((params/ref)^0.25: bigger models trained from scratch need more data).")
     elif params:
         steps.append(f"Model size {_fmt(params)} parameters: little effect with a pretrained backbone.")
-
-    sf = 1.0
-    if strategy in ("lora", "adapter"):
-        sf, why = 0.8, f"{strategy}: few trainable parameters, less overfitting"
-    elif strategy == "feature_extraction":
-        sf, why = 0.6, "feature extraction: frozen backbone, only the head is fitted"
-    elif strategy == "full_fine_tune":
-        sf, why = 1.5, "full fine-tuning: every weight moves, more data to avoid forgetting/overfitting"
-    if sf != 1.0:
-        typ *= sf
-        per_class = per_class * sf if per_class is not None else None
-        steps.append(f"Strategy {why}: ×{sf:g}.")
+    why = {"lora": (0.8, "lora: few trainable parameters, less overfitting"),
+           "adapter": (0.8, "adapter: few trainable parameters, less overfitting"),
+           "feature_extraction": (0.6, "feature extraction: frozen backbone, only the head is fitted"),
+           "full_fine_tune": (1.5, "full fine-tuning: every weight moves, more data to avoid forgetting/overfitting")}
+    if strategy in why:
+        f *= why[strategy][0]
+        steps.append(f"Strategy {why[strategy][1]}: ×{why[strategy][0]:g}.")
     if "augmentation" in plan.topics:
-        typ *= 0.7
-        per_class = per_class * 0.7 if per_class is not None else None
+        f *= 0.7
         steps.append("Data augmentation planned: ×0.7 (augmentation stretches a labelled set by ~1.5×).")
     if "label_noise" in plan.topics:
-        typ *= 1.5
-        per_class = per_class * 1.5 if per_class is not None else None
+        f *= 1.5
         steps.append("Noisy labels mentioned: ×1.5.")
+    return f
 
-    typ = max(typ, 1.0)
+
+def _heuristic(plan: Plan, ctx: Optional[ToolContext], regime: str, modality: Optional[str], task: str,
+               k: Optional[int], target: float, params: Optional[int], steps: list[str]) -> tuple[SampleRange, Optional[SampleRange], str]:
+    """Typical/low/high sample counts (and per class) from the table and the refinements."""
+    row = TABLE[regime]
+    lo_m, hi_m = _spread(regime)
+    strategy = plan.settings.strategy or next((t for t in _techniques(plan) if t in _TRANSFER_TECH), None)
+    if regime == "unsupervised":
+        return _unsupervised(plan, modality, task, params, steps), None, strategy
+    typ, per_class = _base_need(regime, modality, task, k, steps)
+    f = _refinements(plan, regime, modality, task, target, params, strategy, steps)
+    typ = max(typ * f, 1.0)
     samples = SampleRange(low=max(1, int(round(typ * lo_m))), typical=int(round(typ)),
                           high=max(1, int(round(typ * hi_m))))
     pc = None
     if per_class is not None:
+        per_class *= f
         pc = SampleRange(low=max(1, int(round(per_class * lo_m))), typical=max(1, int(round(per_class))),
                          high=max(1, int(round(per_class * hi_m))), unit="labelled examples per class")
     lo_t, hi_t = row["low"], row["high"]
