@@ -40,10 +40,12 @@ class TrackedRun:
     FAILED). One `log_batch` per boosting round cost ~70 ms on SQLite; one per run costs about the same.
     """
 
-    def __init__(self, client, run_id: str, experiment_id: str, flush_every_s: float = FLUSH_EVERY_S):
+    def __init__(self, client, run_id: str, experiment_id: str, flush_every_s: float = FLUSH_EVERY_S,
+                 artifact_uri: Optional[str] = None):
         self.client = client
         self.run_id = run_id
         self.experiment_id = experiment_id
+        self._artifact_uri = artifact_uri
         self.flush_every_s = flush_every_s
         self._pending: list = []
         self._last_flush = _monotonic()
@@ -87,9 +89,12 @@ class TrackedRun:
         return draw_async(draw, payload, path, run=self, artifact_path=artifact_path)
 
     def set_tags(self, tags: dict[str, Any]) -> None:
-        for k, v in tags.items():
-            if v is not None:
-                self.client.set_tag(self.run_id, str(k), str(v)[:5000])
+        """Set the tags (None values skipped) in one call."""
+        from mlflow.entities import RunTag
+
+        items = [RunTag(str(k), str(v)[:5000]) for k, v in tags.items() if v is not None]
+        if items:
+            self.client.log_batch(self.run_id, tags=items)
 
     def log_artifact(self, path: str | os.PathLike, artifact_path: Optional[str] = None) -> None:
         self.client.log_artifact(self.run_id, str(path), artifact_path)
@@ -104,7 +109,9 @@ class TrackedRun:
             self.log_artifact(p)
 
     def artifact_uri(self) -> str:
-        return self.client.get_run(self.run_id).info.artifact_uri
+        if self._artifact_uri is None:
+            self._artifact_uri = self.client.get_run(self.run_id).info.artifact_uri
+        return self._artifact_uri
 
 
 def check_local_store(uri: str) -> None:
@@ -190,7 +197,18 @@ def _fast_sqlite(engine) -> None:
     engine._tensor_fast = True
 
 
+_EXPERIMENTS: dict[str, str] = {}  # tracking URI -> experiment id (looked up once per process)
+
+
 def _experiment_id(client, settings) -> str:
+    if settings.tracking_uri in _EXPERIMENTS:
+        return _EXPERIMENTS[settings.tracking_uri]
+    exp_id = _lookup_experiment(client, settings)
+    _EXPERIMENTS[settings.tracking_uri] = exp_id
+    return exp_id
+
+
+def _lookup_experiment(client, settings) -> str:
     try:
         exp = client.get_experiment_by_name(EXPERIMENT)
         if exp is not None:
@@ -209,23 +227,34 @@ def _experiment_id(client, settings) -> str:
 
 @contextlib.contextmanager
 def mlflow_run(ctx, name: str, *, parent_run_id: Optional[str] = None,
-               tags: Optional[dict[str, Any]] = None) -> Iterator[TrackedRun]:
-    """Open an MLflow run; it ends FINISHED, or FAILED (with an `error` tag) if the block raises."""
+               tags: Optional[dict[str, Any]] = None, mark_killed: bool = True) -> Iterator[TrackedRun]:
+    """Open an MLflow run; it ends FINISHED, or FAILED (with an `error` tag) if the block raises.
+
+    Metrics logged through the run are flushed before it ends (both ways). `mark_killed=False` skips
+    `mark_killed_runs` (for a caller that has just done it itself)."""
     settings = ctx.settings
     client = get_client(settings)
     exp_id = _experiment_id(client, settings)
-    mark_killed_runs(client, exp_id)
+    if mark_killed:
+        mark_killed_runs(client, exp_id)
     all_tags = {"mlflow.runName": name, "tensor.thread_id": getattr(ctx, "thread_id", None),
                 "tensor.pid": os.getpid(), "tensor.host": socket.gethostname()}
     if parent_run_id:
         all_tags["mlflow.parentRunId"] = parent_run_id
     all_tags.update(tags or {})
+    run_tags = {k: str(v) for k, v in all_tags.items() if v is not None}
     try:
-        run = client.create_run(exp_id, run_name=name,
-                                tags={k: str(v) for k, v in all_tags.items() if v is not None})
+        try:
+            run = client.create_run(exp_id, run_name=name, tags=run_tags)
+        except Exception:  # noqa: BLE001 - the cached experiment may be gone: look it up again, once
+            _EXPERIMENTS.pop(settings.tracking_uri, None)
+            exp_id = _experiment_id(client, settings)
+            run = client.create_run(exp_id, run_name=name, tags=run_tags)
+    except BackendUnavailable:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise BackendUnavailable(f"cannot create an MLflow run in {settings.tracking_uri} ({exc})") from None
-    tracked = TrackedRun(client, run.info.run_id, exp_id)
+    tracked = TrackedRun(client, run.info.run_id, exp_id, artifact_uri=run.info.artifact_uri)
     try:
         yield tracked
     except BaseException as exc:

@@ -37,7 +37,7 @@ def open_run(ctx, run_name: str, tags: dict, track: bool):
         return contextlib.nullcontext(None)
     from tensor_agent.tools.core.tracking import mlflow_run
 
-    return mlflow_run(ctx, run_name, tags=tags)
+    return mlflow_run(ctx, run_name, tags=tags, mark_killed=False)  # the trainer has just run mark_killed_runs
 
 
 def log_start(run, config, data, family: str, device: str, design: Optional[dict]) -> None:
