@@ -192,20 +192,22 @@ def eclipse(plan: Plan, context: dict[str, Any]) -> PeerReply:
     modality = modality_of(plan, context)
     task = task_of(plan, modality, context)
     facts = _data_facts(plan, context)
-    n, n_src = dataset_size(plan, context)
-    if n is None and facts.get("rows"):
-        n, n_src = facts["rows"], f"rows of {data_path(plan)}"
-    k = num_classes(plan, context) or facts.get("classes")
-    temporal = task == "forecasting"
-    imbalanced = "class_imbalance" in plan.topics or (facts.get("minority_share") or 1.0) < 0.1
-    scheme, split_why = _split(modality, task, n, temporal=temporal, grouped=bool(facts.get("id_like")))
-    primary, secondary, metric_why = _metrics(modality, task, k, imbalanced=imbalanced, temporal=temporal)
     evaluated, problem = None, None
     try:
         handle = find_model(context)
         evaluated = evaluate_current_model(plan, context, handle) if handle is not None else None
     except TensorError as exc:  # a documented failure (unreadable model, data gone): said, not hidden
         problem = f"Could not measure the current model: {exc}"
+    n, n_src = dataset_size(plan, context)
+    if n is None and facts.get("rows"):
+        n, n_src = facts["rows"], f"rows of {data_path(plan)}"
+    if n is None and evaluated and sum(evaluated["sizes"].values()):
+        n, n_src = sum(evaluated["sizes"].values()), "the current model's dataset"
+    k = num_classes(plan, context) or facts.get("classes") or (len(evaluated["labels"]) if evaluated else None)
+    temporal = task == "forecasting"
+    imbalanced = "class_imbalance" in plan.topics or (facts.get("minority_share") or 1.0) < 0.1
+    scheme, split_why = _split(modality, task, n, temporal=temporal, grouped=bool(facts.get("id_like")))
+    primary, secondary, metric_why = _metrics(modality, task, k, imbalanced=imbalanced, temporal=temporal)
     sections, data = _strategy_sections(plan, modality, task, n, scheme, split_why, primary, secondary, metric_why,
                                         context)
     if evaluated:

@@ -197,5 +197,5 @@ def evaluate_current_model(plan: Plan, context: Mapping[str, Any], handle: Any) 
     png = confusion_png(metrics["confusion_matrix"], names, artifacts_dir(context) / f"confusion-{stamp}.png",
                         f"{handle.family} on {data.name}: test confusion matrix")
     return {"model": {"family": handle.family, "path": handle.path, "dataset": data.name, "seed": data.seed},
-            "n_test": int(len(y_true)), "labels": labels, "class_names": names, **metrics,
+            "n_test": int(len(y_true)), "sizes": dict(data.sizes), "labels": labels, "class_names": names, **metrics,
             "bootstrap": bootstrap_ci(np.asarray(y_true), np.asarray(y_pred), labels), "confusion_png": png}

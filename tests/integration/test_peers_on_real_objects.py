@@ -73,6 +73,9 @@ def test_eclipse_numbers_match_sklearn_on_a_saved_digits_model(digits_model, tmp
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and tmp_path in png.parents
     assert reply.section("Measured on the test split") and reply.section("Confusion matrix")
     assert f"{ev['accuracy']:.4f}" in reply.summary
+    # the strategy part knows the model's data: 1,797 digits in 10 classes -> stratified k-fold
+    assert reply.data["dataset_size"] == 1797 and reply.data["num_classes"] == 10
+    assert reply.data["scheme"]["split"] == "kfold"
 
 
 def test_velocity_measures_the_current_model_and_sizes_the_plan(digits_model):
