@@ -240,10 +240,19 @@ def _mamba(d: dict, handle: Any) -> dict:
         loss = "logits = model(*inputs)  # (B, T, V)\n    return F.cross_entropy(logits.flatten(0, 1), target.flatten())"
     else:
         ex, loss = _task_example(spec, d["num_classes"], d["task"])
+    imports, classes, backbone = "\nfrom transformers import MambaConfig, MambaModel\n", _source(m.MambaNet), \
+        "MambaModel(MambaConfig(**CONFIG['mamba']))"
+    if any(type(x).__name__ == "ChunkedScanMixer" for x in mod.modules()):  # the zoo's chunked parallel scan
+        from tensor_agent.tools.core.zoo.families import scan
+
+        imports += "from transformers.models.mamba.modeling_mamba import MambaMixer\n"
+        classes = (f"CHUNK = {scan.CHUNK}\nLOG_A_MIN = {scan.LOG_A_MIN}\n\n\n" + _source(
+            scan.chunked_scan, scan.causal_depthwise_conv, scan.ChunkedScanMixer, scan.use_chunked_scan)
+            + "\n\n\n" + classes)
+        backbone = f"use_chunked_scan({backbone})"
     return dict(title=f"A selective state-space model (Mamba) for sequences of {spec['shape'][0]} steps.",
-                requires="torch, transformers", imports="\nfrom transformers import MambaConfig, MambaModel\n",
-                classes=_source(m.MambaNet), config=cfg,
-                build=("return MambaNet(MambaModel(MambaConfig(**CONFIG['mamba'])), CONFIG['hidden'], CONFIG['out'],\n"
+                requires="torch, transformers", imports=imports, classes=classes, config=cfg,
+                build=(f"return MambaNet({backbone}, CONFIG['hidden'], CONFIG['out'],\n"
                        "                    task=CONFIG['task'], in_features=CONFIG['in_features'])"),
                 example=ex, loss=loss, lr=2e-3)
 

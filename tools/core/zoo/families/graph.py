@@ -62,3 +62,4 @@ class GATFamily(_GraphFamily):
 class GraphSAGEFamily(_GraphFamily):
     summary = "GraphSAGE: inductive neighbourhood sampling and aggregation, scales to large graphs"
     conv = "graphsage"
+    variants = {k: {**v, "dropout": 0.3} for k, v in _LADDER.items()}  # mean aggregator, L2-normalised hidden

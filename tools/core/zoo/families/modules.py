@@ -241,16 +241,22 @@ class GNN(nn.Module):
                 else:
                     self.convs.append(GATConv(prev, max(1, width // heads), heads=heads, dropout=dropout))
                     width = max(1, width // heads) * heads
-            elif conv == "graphsage":
-                self.convs.append(SAGEConv(prev, width))
+            elif conv == "graphsage":  # mean over the neighbourhood including the node itself (self-loops)
+                self.convs.append(SAGEConv(prev, width, aggr="mean", root_weight=False))
             else:
                 self.convs.append(GCNConv(prev, width))
             prev = width
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        if self.conv_type == "graphsage":
+            from torch_geometric.utils import add_self_loops
+
+            edge_index, _ = add_self_loops(edge_index, num_nodes=x.shape[0])  # (2, E + N)
         for i, conv in enumerate(self.convs):
             x = F.dropout(x, p=self.dropout, training=self.training)
             x = conv(x, edge_index)
             if i < len(self.convs) - 1:
                 x = F.elu(x) if self.conv_type == "gat" else F.relu(x)
+                if self.conv_type == "graphsage":  # GraphSAGE's L2 normalisation of hidden embeddings
+                    x = F.normalize(x, dim=-1)
         return x  # (N, classes)

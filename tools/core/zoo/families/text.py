@@ -195,7 +195,7 @@ class T5Family(_TokenFamily):
 @register_family("mamba", modality="sequence", tasks=("classification", "regression", "generation"),
                  implementable=True)
 class MambaFamily(Family):
-    """Selective state-space model (transformers Mamba, pure-torch path on CPU) for long sequences."""
+    """Selective state-space model (transformers Mamba weights; a chunked parallel scan on CPU) for long sequences."""
 
     summary = "selective state-space model (Mamba): linear-time in sequence length"
     variants = {
@@ -232,8 +232,13 @@ class MambaFamily(Family):
         cfg = MambaConfig(vocab_size=input_spec["vocab_size"] if tokens else 16, hidden_size=int(hp["hidden_size"]),
                           num_hidden_layers=int(hp["num_hidden_layers"]), state_size=int(hp["state_size"]),
                           expand=int(hp.get("expand", 2)), conv_kernel=int(hp.get("conv_kernel", 4)),
-                          use_cache=False, use_mambapy=False)
-        return MambaNet(MambaModel(cfg), cfg.hidden_size, self._out(input_spec, num_classes, task), task=task,
+                          use_cache=False, use_mambapy=True)
+        backbone = MambaModel(cfg)  # scan "chunked" (default): same weights, chunked parallel scan (scan.py)
+        if str(hp.get("scan", "chunked")) == "chunked":  # "mambapy": transformers' path with mambapy's pscan
+            from tensor_agent.tools.core.zoo.families.scan import use_chunked_scan
+
+            backbone = use_chunked_scan(backbone)
+        return MambaNet(backbone, cfg.hidden_size, self._out(input_spec, num_classes, task), task=task,
                         in_features=None if tokens else input_spec["shape"][1])
 
     def output_shape(self, input_spec: dict, num_classes: Optional[int], task: str, batch_size: int,
