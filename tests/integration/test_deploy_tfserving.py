@@ -6,6 +6,7 @@ skipped unless TENSOR_TF_PYTHON names a Python that has it. Without it the targe
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -27,7 +28,9 @@ np.save(sys.argv[3], out)
 """
 
 
-def _tf_python() -> str:
+@pytest.fixture()
+def tf_py() -> str:
+    """TENSOR_TF_PYTHON, checked before anything trains (skips otherwise)."""
     py = os.environ.get("TENSOR_TF_PYTHON")
     if not py:
         pytest.skip("TENSOR_TF_PYTHON is not set: TensorFlow lives in its own environment "
@@ -63,12 +66,12 @@ def _plan() -> Plan:
     return Plan(addressed=True, intents=["deploy"], tools=["deploy_model"], deploy_targets=["tfserving"])
 
 
-def test_savedmodel_loads_in_tensorflow_and_matches_the_model(tmp_path, digits_cnn):
+def test_savedmodel_loads_in_tensorflow_and_matches_the_model(tf_py, tmp_path, digits_cnn):
     import torch
 
     from tensor_agent.tools.deploy import deploy_model
 
-    py = _tf_python()
+    py = tf_py
     handle, data = digits_cnn
     report = deploy_model(_plan(), _ctx(tmp_path, handle))
     tfs = report.targets[0]
@@ -108,3 +111,13 @@ def test_without_tensorflow_the_answer_says_why(tmp_path, digits_cnn, monkeypatc
     assert "tfserving" in msg and "cannot import tensorflow" in msg and "no SavedModel was written" in msg
     assert "tf_env=create" in msg and tfserving.SETUP in msg
     assert not list(tmp_path.glob("deploy/*/tfserving"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is not None, reason="this Python has TensorFlow")
+def test_plain_reason_when_no_tensorflow_anywhere(tmp_path, monkeypatch):
+    from tensor_agent.tools.deploy.tfserving import tf_python
+
+    monkeypatch.delenv("TENSOR_TF_PYTHON", raising=False)
+    py, why = tf_python(tmp_path, create=False)
+    assert py is None and why == "TensorFlow is not installed here"
+    assert not (tmp_path / "envs").exists()  # nothing is created without tf_env=create
