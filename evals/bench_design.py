@@ -2,6 +2,7 @@
 
 Usage:  .venv/bin/python evals/bench_design.py [--variant tiny|default] [--batch 1] [--threads 1] [--runs 20]
         .venv/bin/python evals/bench_design.py --search      # also time the constraint searches
+        .venv/bin/python evals/bench_design.py --macs        # hook MAC counter vs FlopCounterMode, cold
 
 Latency is the median of `--runs` forward passes on this machine's CPU (shared machines are noisy: the
 table states the batch size and threads used).
@@ -26,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--families", default="", help="comma-separated subset")
     ap.add_argument("--search", action="store_true", help="also time constraint searches")
+    ap.add_argument("--macs", action="store_true", help="compare the MAC counters (fresh processes) and exit")
     args = ap.parse_args(argv)
+    if args.macs:
+        return compare_mac_counters()
 
     import torch  # noqa: F401 - imported here so build times exclude the torch import
 
@@ -74,6 +78,38 @@ def main(argv: list[str] | None = None) -> int:
             status = "ok" if d.feasible else "INFEASIBLE: " + "; ".join(d.violations)
             print(f"{label:<58}{dt:>8.2f}  {d.family}/{d.variant} {d.params:,} params, "
                   f"{d.size_mb:.2f} MB, {d.latency_ms:.2f} ms ({status})")
+    return 0
+
+
+_MACS_CODE = """
+import sys, time, torch
+from tensor_agent.tools.design import create_model, example_inputs_for
+h = create_model('cnn', variant='small', input_spec={'shape': [3, 32, 32]}); h.module.eval()
+x = example_inputs_for(h, 1)
+with torch.inference_mode():
+    h.module(*x)  # the first forward (kernel set-up) is not the counter's cost
+t = time.perf_counter()
+if sys.argv[1] == 'hooks':
+    from tensor_agent.tools.core.measure import count_macs
+    macs = count_macs(h.module, x)
+else:
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.inference_mode(), FlopCounterMode(display=False) as c:
+        h.module(*x)
+    macs = c.get_total_flops() // 2
+print(macs, time.perf_counter() - t, 'torch._dynamo' in sys.modules)
+"""
+
+
+def compare_mac_counters() -> int:
+    """First MAC count in a fresh process: forward hooks + torch-function mode vs FlopCounterMode."""
+    import subprocess
+
+    print(f"{'counter':<16}{'MACs':>14}{'first count s':>15}  torch._dynamo imported")
+    for how in ("hooks", "flopcounter"):
+        out = subprocess.run([sys.executable, "-c", _MACS_CODE, how], capture_output=True, text=True,
+                             check=True).stdout.split()
+        print(f"{how:<16}{int(out[0]):>14,}{float(out[1]):>15.3f}  {out[2]}")
     return 0
 
 

@@ -136,6 +136,7 @@ def test_infeasible_budget_is_exit_3_with_the_nearest_design_and_gap(nomem):
     assert "nearest" in str(exc) and "x the budget" in str(exc)
     assert exc.payload["violations"] and exc.payload["layers"]  # the answer can still show the design
     assert nomem.session["design"] is exc.design
+    assert nomem.current_model() is None  # nothing downstream trains or compresses an over-budget design
 
 
 def test_infeasible_through_the_agent_shows_the_design_and_exits_3(home):

@@ -213,7 +213,8 @@ def design_architecture(plan, ctx) -> ArchitectureDesign:
     from tensor_agent.tools.design.answer import design_text
 
     design.message = design_text(design)
-    ctx.set_model(handle)
+    if design.feasible:  # an over-budget design is shown, never handed on as the thread's model
+        ctx.set_model(handle)
     ctx.session["design"] = design
     ctx.artifacts["design"] = {"family": design.family, "variant": design.variant, "params": design.params,
                                "code_path": design.code_path, "feasible": design.feasible}
