@@ -138,7 +138,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "port": _o("int", "port of the local server (deploy --run)", 1, 65_535),
     "image": _o("str", "container image name for manifests and pipelines (deploy)"),
     "tf_env": _o("str", "create: build the TensorFlow environment for the tfserving target under "
-                        "$TENSOR_HOME/envs/tfserving (~1.7 GB, minutes)", choices=("create",)),
+                        "$TENSOR_HOME/envs/tfserving (~2 GB, minutes)", choices=("create",)),
     # data-size estimation
     "accuracy_target": _o("float", "target accuracy (fraction or percent)", 0, 100, lo_open=True),
     "regime": _o("str", "supervised, transfer, few_shot or unsupervised"),

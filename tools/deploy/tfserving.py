@@ -1,7 +1,7 @@
 """Target `tfserving`: a SavedModel layout (`<name>/<version>/saved_model.pb`) that TF Serving loads.
 
 TensorFlow is not installed with tensor-agent: it is a second deep-learning runtime beside torch (measured
-here: tensorflow 2.21 + onnx2tf and its helpers = ~1.7 GB, ~4 min to install), so it lives in a separate
+here: tensorflow 2.21 + onnx2tf and its helpers = ~2 GB, 3-4 min to install), so it lives in a separate
 Python. Which one, in this order: TENSOR_TF_PYTHON; the environment this target created before under
 $TENSOR_HOME/envs/tfserving; the running Python if it has TensorFlow; or, with the option `tf_env=create`, a new
 venv there (the packages in TF_PACKAGES; one-line manual setup in SETUP). Without any of them the target says
@@ -51,7 +51,7 @@ def _has_tf(py: str) -> bool:
 def _create_env(env_dir: Path, progress: bool) -> Optional[str]:
     """A new venv with TF_PACKAGES under `env_dir` (minutes); its python, or None when pip failed."""
     if progress:
-        print(f"[tfserving] creating the TensorFlow environment {env_dir} (~1.7 GB, a few minutes) ...",
+        print(f"[tfserving] creating the TensorFlow environment {env_dir} (~2 GB, a few minutes) ...",
               file=sys.stderr, flush=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     py = str(env_dir / "bin" / "python")
@@ -153,7 +153,7 @@ def tfserving_target(bundle, ctx, options: dict) -> TargetResult:
     py, origin = tf_python(ctx.settings.home, create=options.get("tf_env") == "create", progress=ctx.progress)
     if py is None:
         return _not_built(f"{origin}, so no SavedModel was written. TensorFlow lives in its own environment "
-                          f"(~1.7 GB): ask again with tf_env=create, or run `{SETUP}`; the ONNX model in the "
+                          f"(~2 GB): ask again with tf_env=create, or run `{SETUP}`; the ONNX model in the "
                           "Docker context serves the same network.")
     base = Path(options["out_dir"]) / "tfserving" / name
     version_dir = base / "1"
