@@ -67,6 +67,7 @@ def log_end(run, res, report, saved_path: str, extra: dict) -> None:
     if extra.get("sample_text_path"):
         run.log_artifact(extra["sample_text_path"], "samples")
     run.log_artifacts(saved_path, "model")
+    run.flush()  # the batched metrics: a store failure here is reported like any other tracking failure
 
 
 def register(ctx, run_id: Optional[str], name: str, model_path: str) -> dict:
