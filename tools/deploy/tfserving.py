@@ -164,7 +164,8 @@ def tfserving_target(bundle, ctx, options: dict) -> TargetResult:
     if info["max_abs_diff"] > PARITY_TOL:
         shutil.rmtree(base, ignore_errors=True)
         return _not_built(f"the SavedModel does not reproduce the model (max abs diff {info['max_abs_diff']:.3g} "
-                          f"> {PARITY_TOL:g} vs ONNX Runtime); nothing was delivered")
+                          f"> {PARITY_TOL:g} vs ONNX Runtime); nothing was delivered. INT8 ONNX (quantized) models "
+                          "convert only approximately: deploy the float model to TF Serving")
     extras = _write_extras(bundle, version_dir, base, name, info)
     files = sorted(str(p) for p in version_dir.rglob("*") if p.is_file()) + [str(extras[1])]
     return TargetResult(
