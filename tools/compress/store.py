@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from tensor_agent.errors import InputError, UnsatisfiableError
+from tensor_agent.tools.core.procs import pid_alive
 
 _TMP = re.compile(r"^\.tmp-compress-(\d+)-")
 
@@ -35,14 +36,6 @@ def load_model_dir(path: str | os.PathLike, workspace=None):
     return load_model(path, workspace=workspace)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_orphans(*dirs: Path) -> list[str]:
@@ -53,7 +46,7 @@ def clean_orphans(*dirs: Path) -> list[str]:
             continue
         for p in Path(base).iterdir():
             m = _TMP.match(p.name)
-            if p.is_dir() and m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+            if p.is_dir() and m and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(str(p))
     return removed

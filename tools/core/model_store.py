@@ -35,6 +35,7 @@ from typing import Any, Optional
 
 from tensor_agent.errors import InputError, UnsatisfiableError
 from tensor_agent.tools.core.context import ModelHandle
+from tensor_agent.tools.core.procs import pid_alive
 
 META = "handle.json"
 FORMAT = 2
@@ -105,16 +106,6 @@ def confined(directory: Path, rel: Any, role: str) -> Path:
     return target
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def clean_orphans(directory: str | os.PathLike) -> list[str]:
@@ -125,7 +116,7 @@ def clean_orphans(directory: str | os.PathLike) -> list[str]:
         return removed
     for entry in d.iterdir():
         m = _ORPHAN.match(entry.name)
-        if m and not _pid_alive(int(m.group(2))):
+        if m and not pid_alive(int(m.group(2))):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:

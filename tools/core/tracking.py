@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from tensor_agent.errors import BackendUnavailable
+from tensor_agent.tools.core.procs import pid_alive
 
 EXPERIMENT = "tensor-agent"
 
@@ -276,14 +277,6 @@ def _fail(client, run_id: str, exc: BaseException) -> None:
         client.set_terminated(run_id, status="FAILED")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
 
 
 def mark_killed_runs(client, experiment_id: str) -> list[str]:
@@ -299,7 +292,7 @@ def mark_killed_runs(client, experiment_id: str) -> list[str]:
         pid = tags.get("tensor.pid")
         if not pid or tags.get("tensor.host") != host or not pid.isdigit():
             continue
-        if int(pid) == os.getpid() or _pid_alive(int(pid)):
+        if int(pid) == os.getpid() or pid_alive(int(pid)):
             continue
         with contextlib.suppress(Exception):
             client.set_tag(run.info.run_id, "error", f"the process {pid} ended without finishing the run (killed)")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tensor_agent.errors import BackendUnavailable, InputError
+from tensor_agent.tools.core.procs import pid_alive
 
 ENV = "TENSOR_OPTUNA_STORAGE"
 HOST_ATTR, PID_ATTR = "worker_host", "worker_pid"
@@ -91,19 +92,6 @@ def mark_owner(trial) -> None:
     trial.set_user_attr(PID_ATTR, os.getpid())
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours counts as dead
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def fail_dead_trials(study) -> list[int]:
@@ -114,7 +102,7 @@ def fail_dead_trials(study) -> list[int]:
     failed: list[int] = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         pid = t.user_attrs.get(PID_ATTR)
-        if t.user_attrs.get(HOST_ATTR) == host and isinstance(pid, int) and pid != os.getpid() and not _alive(pid):
+        if t.user_attrs.get(HOST_ATTR) == host and isinstance(pid, int) and pid != os.getpid() and not pid_alive(pid):
             try:
                 study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
             except (RuntimeError, ValueError):  # finished meanwhile by someone else
