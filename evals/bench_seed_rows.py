@@ -104,7 +104,7 @@ def confident_fraction(classifier, samples, threshold: float = 0.8) -> tuple[flo
     return float(ok.float().mean()), torch.bincount(label[ok], minlength=10).tolist()
 
 
-def row_diffusion(budget: float, seed: int, variant: str = "unet-mini") -> dict:
+def row_diffusion(budget: float, seed: int, variant: str = "unet-micro") -> dict:
     from tensor_agent.tools.core.datasets import load_dataset
     from tensor_agent.tools.train.generative import make_diffusion_model, sample_diffusion, train_diffusion
 
