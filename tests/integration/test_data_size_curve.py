@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tensor_agent.contract import resolve
 from tensor_agent.errors import InputError
 from tensor_agent.schema import Constraint, Plan
 from tensor_agent.tools.estimate.tool import estimate_data, measure_learning_curve
@@ -47,7 +48,7 @@ def test_estimate_data_with_dataset_uses_the_measured_curve(ctx, home):
     p = Plan(addressed=True, intents=["estimate_data"], modality="tabular",
              text="@tensor how many rows do I need for 97% accuracy on breast_cancer?",
              constraints=[C("accuracy_target", 0.97)])
-    est = estimate_data(p, ctx)
+    est = estimate_data(resolve(p, ctx.options), ctx)  # as the graph hands it over
     curve = est.learning_curve
     assert curve is not None and curve.dataset == "breast_cancer" and curve.fit.b > 0
     assert est.num_classes == 2 and est.available == curve.available_train
@@ -77,7 +78,7 @@ def test_noisy_labels_make_a_high_target_unreachable(ctx, tmp_path):
     ctx.options.update(data_path=str(path), target_column="label")
     p = Plan(addressed=True, intents=["estimate_data"], modality="tabular",
              text="@tensor how much data for 90% accuracy?", constraints=[C("accuracy_target", 0.9)])
-    est = estimate_data(p, ctx)
+    est = estimate_data(resolve(p, ctx.options), ctx)  # as the graph hands it over
     curve = est.learning_curve
     assert curve.fit.c > 0.2  # the asymptotic error reflects the label noise
     ex = curve.extrapolations[0]
@@ -139,7 +140,7 @@ def test_curve_logged_to_mlflow_when_asked(ctx, home):
 def test_datasets_without_a_curve_keep_the_heuristic(ctx, dataset, regime, reason):
     p = Plan(addressed=True, intents=["estimate_data"], text="@tensor how much data do I need?",
              constraints=[C("dataset", dataset)])
-    est = estimate_data(p, ctx)
+    est = estimate_data(resolve(p, ctx.options), ctx)  # as the graph hands it over
     assert est.learning_curve is None and est.regime == regime
     assert any(s.startswith(f"No learning curve on '{dataset}'") and reason in s for s in est.reasoning)
     assert est.samples.typical > 0
