@@ -12,11 +12,13 @@ export TOKENIZERS_PARALLELISM := false
 export ANONYMIZED_TELEMETRY := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install unit integration eval bench clean help
+
+.PHONY: run test test-all install unit integration eval bench clean help
 
 help:
 	@echo "make run    - create .venv if missing, install, and answer: $(MESSAGE)"
-	@echo "make test   - (idempotent set-up) run the whole test suite"
+	@echo "make test   - (idempotent set-up) run the test suite (all but tests marked slow)"
+	@echo "make test-all - the whole suite, slow acceptance runs included"
 	@echo "make unit | integration | eval | bench"
 
 $(BIN)/python:
@@ -33,8 +35,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/tensor-agent ask "$(MESSAGE)"
 
+# `make test` (CI) runs everything except tests marked slow (multi-minute acceptance runs); `make test-all` runs those too.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow" --timeout=1200 $(PYTEST_ARGS)
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q --timeout=1800 $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
