@@ -48,6 +48,9 @@ DIRS: dict[str, tuple[str, ...]] = {
     "HF_HOME": ("cache", "huggingface"),
     "TORCH_HOME": ("cache", "torch"),
     "TMPDIR": ("tmp",),
+    "TORCHINDUCTOR_CACHE_DIR": ("cache", "torchinductor"),
+    "TRITON_CACHE_DIR": ("cache", "triton"),
+    "KERAS_HOME": ("cache", "keras"),
 }
 
 

@@ -66,7 +66,8 @@ def test_small_image_folder_learns(ctx, tmp_path):
     from tensor_agent.tools.train import train_model
 
     root = user_data.shapes_folder(tmp_path / "shapes", per_class=40, seed=11)
-    ctx.options.update(data_path=str(root), track=False)
+    # a generous budget: on a loaded machine the default 120 s would stop training early (not what is tested)
+    ctx.options.update(data_path=str(root), track=False, time_budget_s=900)
     # the planner's guide pick for images (no family named) is convnext: on 40 images a class the trainer
     # trains a small CNN instead and says so
     rep = train_model(_plan(ctx, modality="image", architecture="convnext"), ctx)
