@@ -181,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tensor-agent", description="@TENSOR: design, train, compress and remember deep-learning models.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--verbose", action="store_true", help="show library logs and warnings (default: quiet)")
     parser.add_argument("--home", default=None, help="workspace directory (default: $TENSOR_HOME or ~/.tensor-agent)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -241,12 +242,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_libraries(verbose: bool) -> None:
+    """Library noise (MLflow INFO, FutureWarnings, weight-loading bars) off unless --verbose/TENSOR_VERBOSE."""
+    if verbose:
+        return
+    import logging
+    import warnings
+
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # child processes too
+    warnings.filterwarnings("ignore")
+    for name in ("mlflow", "alembic", "transformers", "torch", "urllib3", "httpx", "chromadb", "optuna", "jax"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from tensor_agent.workspace import prepare_environment  # caches, temp files, telemetry: under the workspace
 
     prepare_environment(getattr(args, "home", None))
+    _quiet_libraries(verbose=bool(args.verbose or os.environ.get("TENSOR_VERBOSE")))
     if args.version:
         from tensor_agent import __version__
 
