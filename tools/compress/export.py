@@ -13,6 +13,7 @@ from tensor_agent.errors import UnsatisfiableError
 from tensor_agent.tools.core.runtime import first_output
 
 
+from tensor_agent.tools.core.model_store import OnnxModel
 from tensor_agent.tools.core.onnx_io import ExportResult, _quiet, export_onnx, onnx_parity  # noqa: F401
 
 
@@ -126,44 +127,19 @@ def torchserve_archive(model, example_inputs: tuple, out_dir: str | Path, *, nam
     return {"archive": str(mar), "handler": str(out_dir / "handler.py"), "torchscript": ts.path}
 
 
-class OnnxRuntimeModule:
-    """A callable model backed by an ONNX Runtime session (torch tensors in, torch tensor out).
+class OnnxRuntimeModule(OnnxModel):
+    """The model store's ONNX Runtime model, built from a file path (torch tensors in, torch tensor out).
 
-    Picklable: it carries the ONNX bytes and re-creates the session when loaded, so the
-    model store can save it like any other model (kind "onnx").
+    Picklable: it carries the ONNX bytes and re-creates the session when loaded.
     """
 
     def __init__(self, onnx_path: str, threads: int = 1):
-        self.onnx_bytes = Path(onnx_path).read_bytes()
-        self.source_path = str(onnx_path)
-        self.threads = threads
-        self._session = None
+        super().__init__(Path(onnx_path).read_bytes(), threads=threads, source_path=str(onnx_path))
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_session"] = None
         return state
-
-    @property
-    def session(self):
-        if self._session is None:
-            import onnxruntime as ort
-
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = max(1, int(self.threads))
-            so.log_severity_level = 3
-            self._session = ort.InferenceSession(self.onnx_bytes, so, providers=["CPUExecutionProvider"])
-        return self._session
-
-    def eval(self):
-        return self
-
-    def __call__(self, *inputs):
-        import torch
-
-        sess = self.session
-        feeds = {i.name: x.detach().cpu().numpy() for i, x in zip(sess.get_inputs(), inputs)}
-        return torch.from_numpy(sess.run(None, feeds)[0])
 
 
 def _portable_base():
