@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tensor_agent.workspace import DIRS, FLAGS
+
 pytestmark = pytest.mark.integration
 
 GUARD = r'''
@@ -125,9 +127,10 @@ def test_fresh_home_writes_only_the_workspace_and_stays_offline(tmp_path):
     guard.mkdir()
     (guard / "sitecustomize.py").write_text(GUARD)
     log = tmp_path / "guard.log"
+    # a fresh machine: none of the variables the workspace sets (an earlier test in this pytest process may
+    # have imported torch._dynamo, which writes TORCHINDUCTOR_CACHE_DIR=/tmp/torchinductor_<user> into os.environ)
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TENSOR_", "MLFLOW_", "XDG_", "HF_", "OPENAI_")) and
-           k not in ("TMPDIR", "MPLCONFIGDIR", "TORCH_HOME", "DO_NOT_TRACK", "TRANSFORMERS_OFFLINE")}
+           if not k.startswith(("TENSOR_", "MLFLOW_", "XDG_", "HF_", "OPENAI_")) and k not in DIRS and k not in FLAGS}
     env.update({"HOME": str(home), "TENSOR_HOME": str(ws), "TENSOR_PLANNER": "rules", "TENSOR_THREADS": "1",
                 "PYTHONPATH": str(guard), "TENSOR_GUARD_LOG": str(log), "TENSOR_GUARD_ALLOW": str(ws)})
     proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(STEPS)], env=env, capture_output=True,
