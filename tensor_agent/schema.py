@@ -91,6 +91,16 @@ class TuneSpec(BaseModel):
     params: list[str] = Field(default_factory=list, description="Only these hyperparameters (empty: all).")
 
 
+class TrackSpec(BaseModel):
+    """A model-registry / experiment-tracking request (what `track_experiment` should do)."""
+
+    action: Optional[Literal["register", "alias", "list", "rollback", "archive", "compare", "export"]] = Field(
+        default=None, description="The tracking action the wording asks for (None: the tool decides).")
+    alias: Optional[str] = Field(default=None, description="Registry alias named, e.g. champion, challenger.")
+    version: Optional[int] = Field(default=None, ge=1, description="Model version named ('version 2').")
+    runs: Optional[int] = Field(default=None, ge=1, le=1000, description="How many recent runs to compare.")
+
+
 class Plan(BaseModel):
     """What @TENSOR understood from a message; no tool has run yet."""
 
@@ -118,6 +128,8 @@ class Plan(BaseModel):
     deploy_targets: list[str] = Field(default_factory=list, description="docker, torchserve, tfserving, kserve, "
                                                                         "kubernetes, kubeflow.")
     tune: Optional[TuneSpec] = Field(default=None, description="Hyperparameter search request.")
+    track: Optional[TrackSpec] = Field(default=None, description="Registry/tracking request (action, alias, "
+                                                                  "version, runs to compare).")
     regime: Optional[Literal["supervised", "transfer", "few_shot", "unsupervised"]] = Field(
         default=None, description="Learning regime the wording names (None: the tool decides).")
     topics: list[str] = Field(default_factory=list, description="Techniques and concepts the message asks about "
