@@ -11,7 +11,7 @@ import re
 from typing import Optional
 
 from tensor_agent.planner.scope import negated
-from tensor_agent.schema import Constraint, TuneSpec
+from tensor_agent.schema import Constraint, TrackSpec, TuneSpec
 
 # Techniques in the order the tools list them; `_first_of` keeps the message order.
 _TECHNIQUES: list[tuple[str, str]] = [
@@ -146,6 +146,34 @@ def register_name(text: str) -> Optional[str]:
     return None
 
 
+_NAME = r"[\"'`]?([A-Za-z][\w.]*(?:[-_]|\d)[\w.-]*)[\"'`]?"
+# A registered model named in a registry request that does not register ("what versions of bc-mlp are
+# registered?", "roll back churn-v2 to version 1"): a name with a '-', '_' or digit, or quoted.
+_REGISTRY_NAME = [
+    re.compile(r"\bversions? of (?:the |our |my )?(?:registered )?(?:model )?" + _NAME, re.I),
+    re.compile(r"\b(?:registered model|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
+    re.compile(r"\b([A-Za-z][\w.]*[-_][\w.-]*)(?:'s)? (?:versions?|aliases|champion|challenger|registry)\b", re.I),
+    re.compile(r"\b(?:roll(?:ing)? ?back|rollback|revert|promote|demote|archive|alias|tag|list|show)\s+" + _NAME
+               + r"(?=\s+(?:to|as|back|from|in|on|versions?)\b|[\s]*[,.;:!?]|$)", re.I),
+]
+_NOT_A_NAME = re.compile(r"^(?:v\d+|version\d*|\d+[\w.]*|int8|fp16|top-\d+|k8s|t5|gpt-?\d.*|l[12]|a/b)$", re.I)
+
+
+def registry_name(text: str) -> Optional[str]:
+    """The registered-model name a tracking request gives: "register it as X", else a model named in a
+    list / alias / roll back / archive request."""
+    name = register_name(text)
+    if name:
+        return name
+    low = text.lower()
+    for pat in _REGISTRY_NAME:
+        for m in pat.finditer(text):
+            cand = m.group(1).rstrip(".-_")
+            if len(cand) >= 2 and not _NOT_A_NAME.match(cand) and not negated(low, m.start()):
+                return cand
+    return None
+
+
 def tune_spec(low: str, constraints: list[Constraint]) -> TuneSpec:
     """Trials, time budget and the hyperparameters a search is limited to."""
     trials = None
@@ -192,3 +220,98 @@ def pretrained(low: str, intents: list[str], family_pretrained: Optional[bool]) 
     if "fine_tune" in intents and family_pretrained is not False:
         return True
     return None
+
+
+# --- tracking / registry requests ---------------------------------------------------------------
+_NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+              "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a couple of": 2, "a few": 3}
+_NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a couple of|a few)"
+_VERSION = re.compile(r"\b(?:model )?version\s*(?:#|no\.?\s*|number\s*)?(\d{1,6})\b|(?<![\w-])v(\d{1,6})\b")
+_ALIAS_WORDS = re.compile(r"\b(champion|challenger|production|prod|staging|baseline|candidate|canary|shadow|latest-good)\b")
+_ALIAS_NAMED = re.compile(r"\balias(?:ed)?\s+(?:it\s+|this\s+|that\s+|them\s+|(?:version|v)\s*\d+\s+)?(?:as|to|named|called)?\s*"
+                          r"[\"'`]([a-z][\w-]{0,63})[\"'`]|\b(?:the|an?|new)\s+[\"'`]?([a-z][\w-]{0,63})[\"'`]?\s+alias\b")
+# Action cues, checked in message order; the first one that fires (not negated) is the action.
+_TRACK_ACTIONS: list[tuple[str, str]] = [
+    ("rollback", r"\broll(?:ing|s|ed)?[- ]?back\b|\brollback\b|\brevert\w*\b|\brestore (?:the )?(?:previous|old|last|earlier|prior)\b|"
+                 r"\bgo back to (?:the )?(?:previous|old|last|earlier|prior|version|v\d)"),
+    ("archive", r"\barchiv(?:e|es|ed|ing)\b|\bretire\w*\b|\bdeprecat\w*\b"),
+    ("alias", r"\balias\w*|\bpromot\w*|\bdemot\w*|\b(?:mark|tag|label|set|move|flag|make|point)\w* (?:[\w-]+ ){0,4}(?:as|to|the) "
+              r"(?:the )?(?:production|prod|staging|champion|challenger|baseline|candidate)\b|"
+              r"\b(?:champion|challenger)\b(?= (?:to|at|on|for) )"),
+    ("compare", r"\bcompar(?:e|es|ed|ing|ison)\b|\bside[- ]by[- ]side\b|\b(?:diff|versus|vs\.?)\b"),
+    ("list", r"\b(?:list|show|see|display|print|enumerate|view)\w* (?:[\w-]+ ){0,4}(?:versions?|registered|aliases|registry|models in)\b|"
+             r"\b(?:what|which) (?:[\w-]+ ){0,2}versions?\b|\bversions? (?:do|does|did|have|has|are|is) (?:we|i|it|there)\b|"
+             r"\b(?:is|are|was|were) (?:[\w-]+ ){0,2}registered\b|\bhow many versions\b|\bversion history\b"),
+    ("register", r"\bregist(?:er|ers|ering)\b(?! (?:of|@))|\bversion (?:it|this|that|them)\b|\bnew (?:model )?version\b|"
+                 r"\badd (?:it|this|the model) to (?:the )?(?:model )?registry\b"),
+    ("export", r"\b(?:log|logs|logged|logging|export\w*|sync\w*|push\w*|send\w*|upload\w*|copy|mirror\w*|record\w*|report\w*) "
+               r"(?:[\w-]+ ){0,5}(?:to|in|into|with|on) (?:an? |the |our |my )?(?:w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\b"),
+]
+_TRACK_ACTION_RES = [(name, re.compile(p)) for name, p in _TRACK_ACTIONS]
+# "ship it to production", "a canary deployment": serving words, not registry aliases.
+_SERVING_BEFORE = re.compile(r"\b(?:deploy\w*|ship\w*|serv\w*|roll(?:ing)? (?:it )?out|put|push\w*|release\w*|go|goes|live in|run\w* in)"
+                             r"\b(?:(?! and | then |,|;)[^.;!?])*$")
+_RUNS = re.compile(r"\b(?:last|latest|past|previous|recent|most recent|final|first|top|best)\s+" + _NUMBER + r"\s+(?:[\w-]+\s+){0,2}?"
+                   r"(?:runs?|experiments?|trials|trainings|training runs|models)\b|\b" + _NUMBER + r"\s+(?:most\s+)?(?:recent|latest|last|previous|past)?\s*"
+                   r"(?:[\w-]+\s+)?(?:runs|experiments|training runs)\b")
+
+
+def _count(word: str) -> Optional[int]:
+    return int(word) if word.isdigit() else _NUM_WORDS.get(word)
+
+
+def _first_action(low: str) -> Optional[tuple[int, str]]:
+    best: Optional[tuple[int, str]] = None
+    for name, pat in _TRACK_ACTION_RES:
+        for m in pat.finditer(low):
+            if negated(low, m.start()):
+                continue
+            if best is None or m.start() < best[0]:
+                best = (m.start(), name)
+            break
+    return best
+
+
+def track_spec(low: str, trackers_named: list[str], register: Optional[str] = None) -> TrackSpec:
+    """What a tracking request asks `track_experiment` to do: action, alias, version, runs to compare.
+
+    The action is the first tracking verb in the message ("register it ... and set the champion alias"
+    registers, with the alias); a register name, or a W&B / Neptune tracker with nothing else asked,
+    decides when no verb does. Logging to MLflow alone names no action (every run is logged there).
+    """
+    hit = _first_action(low)
+    action = hit[1] if hit else None
+    if action is None and register:
+        action = "register"
+    if action is None and {"wandb", "neptune"} & set(trackers_named):
+        action = "export"
+    alias = None
+    m = _ALIAS_NAMED.search(low)
+    if m:
+        alias = m.group(1) or m.group(2)
+        if alias in ("new", "same", "current", "old", "an", "a", "the"):
+            alias = None
+    if alias is None:
+        for am in _ALIAS_WORDS.finditer(low):
+            if not negated(low, am.start()) and not re.match(r"[\w-]*\s+(?:model|server|environment|traffic|data|cluster)\b",
+                                                             low[am.end():am.end() + 14]) \
+                    and not _SERVING_BEFORE.search(low[max(0, am.start() - 40):am.start()]):
+                alias = am.group(1)
+                break
+    alias = {"prod": "production"}.get(alias, alias)
+    version = None
+    for vm in _VERSION.finditer(low):
+        v = int(vm.group(1) or vm.group(2))
+        if 1 <= v <= 1_000_000 and (register is None or f"v{v}" not in register.lower() or vm.group(1)):
+            version = v
+            break
+    runs = None
+    rm = _RUNS.search(low)
+    if rm:
+        n = _count(rm.group(1) or rm.group(2))
+        runs = n if n and 1 <= n <= 1000 else None
+    if action is None and runs is not None:
+        action = "compare"
+    if action is None and alias is not None and re.search(r"\balias\w*|\bpromot\w*|\bchampion\b|\bchallenger\b", low):
+        action = "alias"
+    return TrackSpec(action=action, alias=alias, version=version, runs=runs)

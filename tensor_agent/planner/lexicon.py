@@ -118,6 +118,10 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:mark|tag|label|set|move|flag)\w* (?:[\w-]+ ){0,4}(?:as|to) (?:production|prod|staging|champion|challenger)\b",
         r"\btag (?:it|this|the (?:[\w-]+ ){0,2}(?:model|run)|v\d+|version \d+)\b",
         r"\brevert\w* (?:to|back)\b", r"\brestore (?:the )?(?:previous|old|last|earlier) (?:model )?version\b",
+        r"\b(?:list|show|see|display|print|view|enumerate)\w* (?:me )?(?:all )?(?:the |my |our |its )?(?:[\w-]+ ){0,3}(?:model )?versions\b",
+        r"\b(?:list|show|see|display|print|view)\w* (?:me )?(?:all )?(?:the |my |our )?registered\b",
+        r"\b(?:what|which|how many) (?:model )?versions? (?:of (?:[\w-]+ ){1,3})?(?:are|is|do|does|did|have|has|exist)\b",
+        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\bretire (?:the |old |version |v\d)",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",

@@ -33,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tensor_agent.catalogue import family_modality, select_family
 from tensor_agent.planner.fields import DEPLOY_TARGETS, FRAMEWORKS, TECHNIQUES, TRACKERS
-from tensor_agent.schema import PEERS, Architecture, Constraint, Intent, Modality, Peer, Plan, TrainSettings, tools_for
+from tensor_agent.schema import (PEERS, Architecture, Constraint, Intent, Modality, Peer, Plan, TrackSpec, TrainSettings,
+                                 tools_for)
 
 if TYPE_CHECKING:  # pragma: no cover
     from tensor_agent.config import Settings
@@ -66,6 +67,7 @@ ConstraintName = Literal[
 TechniqueName = Literal[TECHNIQUES]  # type: ignore[valid-type]
 DeployTarget = Literal[DEPLOY_TARGETS]  # type: ignore[valid-type]
 TrackerName = Literal[TRACKERS]  # type: ignore[valid-type]
+TrackAction = Literal["register", "alias", "list", "rollback", "archive", "compare", "export"]
 FrameworkName = Literal[FRAMEWORKS]  # type: ignore[valid-type]
 CONSTRAINT_NAMES: tuple[str, ...] = ConstraintName.__args__  # type: ignore[attr-defined]
 
@@ -126,6 +128,41 @@ def _lower_or_none(v: Any) -> Any:
     return v
 
 
+class TrackDraft(BaseModel):
+    """A registry / tracking request as the model reports it (every field typed, for constrained decoding)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    action: Optional[TrackAction] = Field(default=None, description="register, alias (set/move/promote), list "
+                                                                    "(versions), rollback, archive, compare (runs) "
+                                                                    "or export (to W&B/Neptune); null if unsaid.")
+    alias: Optional[str] = Field(default=None, max_length=64, pattern=r"^[A-Za-z][\w-]{0,63}$",
+                                 description="Alias named (champion, challenger, production), or null.")
+    version: Optional[int] = Field(default=None, ge=1, le=1_000_000, description="Model version named, or null.")
+    runs: Optional[int] = Field(default=None, ge=1, le=1000, description="How many recent runs to compare, or null.")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _action(cls, v: Any) -> Any:
+        s = _lower_or_none(v)
+        return {"roll_back": "rollback", "roll back": "rollback", "promote": "alias", "log": "export",
+                "versions": "list"}.get(s, s) if isinstance(s, str) else s
+
+    @field_validator("alias", mode="before")
+    @classmethod
+    def _alias(cls, v: Any) -> Any:  # an alias that is not a word is dropped, not a failed plan
+        s = _lower_or_none(v)
+        return s if isinstance(s, str) and re.fullmatch(r"[a-z][\w-]{0,63}", s) else None
+
+    @field_validator("version", "runs", mode="before")
+    @classmethod
+    def _count(cls, v: Any) -> Any:
+        if isinstance(v, str):  # "v2", "3"
+            digits = v.strip().lower().lstrip("v#")
+            return int(digits) if digits.isdigit() else None
+        return v
+
+
 class PlanDraft(BaseModel):
     """What the LLM planner returns through the ``submit_plan`` function."""
 
@@ -147,6 +184,8 @@ class PlanDraft(BaseModel):
     trackers: list[TrackerName] = Field(default_factory=list, max_length=3, description="Experiment trackers named.")
     framework: Optional[FrameworkName] = Field(default=None, description="Framework the user wants code in, or null.")
     register_name: Optional[str] = Field(default=None, max_length=100, description="Model-registry name given, or null.")
+    track: Optional[TrackDraft] = Field(default=None, description="For a `track` intent: the registry/tracking "
+                                                                  "action, alias, version and runs; else null.")
 
     @field_validator("techniques", "deploy_targets", "trackers", mode="before")
     @classmethod
@@ -251,7 +290,7 @@ def _plan_tool() -> dict:
             "name": TOOL_NAME,
             "description": "Submit the plan for the @TENSOR message: intents, modality, architecture, "
                            "peers, constraints, task, clarification and the named techniques, deploy targets, "
-                           "trackers, framework and registration name.",
+                           "trackers, framework, registration name and tracking request.",
             "parameters": params,
         },
     }
@@ -544,8 +583,27 @@ def _typed_fields(draft: PlanDraft, rules: Plan, intents: list[str], constraints
         framework=rules.framework or draft.framework,
         deploy_targets=rules.deploy_targets or list(dict.fromkeys(draft.deploy_targets)),
         tune=rules.tune or (tune_spec(rules.text.lower(), constraints) if "tune" in intents else None),
+        track=_track(draft, rules, intents, register),
         variant=rules.variant, pretrained=rules.pretrained,
     )
+
+
+def _track(draft: PlanDraft, rules: Plan, intents: list[str], register: Optional[str]) -> Optional[TrackSpec]:
+    """The rules planner's reading of a tracking request, with the model's filling what it left unsaid."""
+    if "track" not in intents:
+        return None
+    if rules.track is not None:
+        base = rules.track
+    else:
+        from tensor_agent.planner.fields import track_spec
+        from tensor_agent.planner.normalize import repair
+
+        base = track_spec(repair(rules.text), list(rules.trackers), register)
+    d = draft.track
+    if d is None:
+        return base
+    return TrackSpec(action=base.action or d.action, alias=base.alias or d.alias,
+                     version=base.version or d.version, runs=base.runs or d.runs)
 
 
 def _to_plan(draft: PlanDraft, rules: Plan, text: str, extra_warnings: list[str]) -> Plan:

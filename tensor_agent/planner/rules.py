@@ -82,6 +82,23 @@ def _new_request_at(low: str, start: int, after: int = 0) -> bool:
     return bool(_NEW_REQUEST.search(before))
 
 
+def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
+    """"compare my last 5 runs", "log my last run to W&B": the runs are what the tracking verb acts
+    on, not a question about past results."""
+    if "track" not in spans or "recall" not in spans:
+        return
+    track_starts = [s for s, _ in spans["track"]]
+    rest = [sp for sp in spans["recall"]
+            if not any(t <= sp[0] <= t + 40 and _same_clause(low, t, sp[0]) or
+                       sp[0] < t <= sp[1] + 30 and _same_clause(low, sp[0], t) and
+                       re.match(r"(?:last|latest|previous|past|prior|recent)\b", low[sp[0]:sp[1]])
+                       for t in track_starts)]
+    if rest:
+        spans["recall"] = rest
+    else:
+        del spans["recall"]
+
+
 def _order_intents(low: str) -> list[str]:
     spans = _intent_spans(low)
     # A request inside a condition ("before we deploy it, ...") is not one when another request stands.
@@ -93,6 +110,7 @@ def _order_intents(low: str) -> list[str]:
                 spans[intent] = rest
             elif len(spans) > 1:
                 del spans[intent]
+    _objects_of_tracking(low, spans)
     pos = {intent: s[0] for intent, s in spans.items()}
     # A doing-verb inside a question about data/evaluation/maths is not a request of its own.
     for doing in list(pos):
@@ -304,11 +322,11 @@ def _lowered(text: str) -> tuple[str, str]:
     return clean, repair(clean)
 
 
-def _data_text(quoted_only: str, clean: str) -> str:
+def _data_text(quoted_only: str, clean: str, tracking: bool = False) -> str:
     """The lower-cased text the data cues are read from: quotes blanked, registration names blanked
-    ("register it as digits-cnn" says nothing about the data)."""
+    ("register it as digits-cnn", "what versions of bc-mlp are registered?" say nothing about the data)."""
     _, low = _lowered(quoted_only)
-    name = fields.register_name(clean)
+    name = fields.registry_name(clean) if tracking else fields.register_name(clean)
     if name:
         low = re.sub(r"\b" + re.escape(name.lower()) + r"\b", " " * len(name), low)
     return low
@@ -319,11 +337,13 @@ def _typed_fields(req: str, intents: list[str], architecture: str | None, cons: 
     low = req.lower()
     techniques, tech_cons = fields.techniques(req, low)
     spec = FAMILIES.get(architecture or "")
+    trackers = fields.trackers(low)
+    register = fields.registry_name(req) if "track" in intents else fields.register_name(req) if (
+        {"deploy", "train", "fine_tune", "tune"} & set(intents)) else None
     return dict(
-        techniques=techniques, technique_constraints=tech_cons,
-        register_name=fields.register_name(req) if "track" in intents or "deploy" in intents or "train" in intents
-        or "fine_tune" in intents or "tune" in intents else None,
-        trackers=fields.trackers(low), framework=fields.framework(low), deploy_targets=fields.deploy_targets(low),
+        techniques=techniques, technique_constraints=tech_cons, register_name=register,
+        track=fields.track_spec(low, trackers, fields.register_name(req)) if "track" in intents else None,
+        trackers=trackers, framework=fields.framework(low), deploy_targets=fields.deploy_targets(low),
         tune=fields.tune_spec(low, cons) if "tune" in intents else None,
         variant=fields.variant(low), pretrained=fields.pretrained(low, intents, spec.pretrained if spec else None),
     )
@@ -378,7 +398,7 @@ def rules_plan(message: str | bytes | None) -> Plan:
     for c in constraints_list:
         constraints.setdefault(c.name, c.value)
 
-    data_low = _data_text(quoted_only, clean)
+    data_low = _data_text(quoted_only, clean, "track" in intents)
     named = _named_families(data_low)
     modality = _modality(data_low, named)
     needs_data = bool(set(intents) & {"design", "implement", "train", "fine_tune", "tune", "estimate_data"}) or not intents
