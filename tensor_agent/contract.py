@@ -170,6 +170,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "compare_metric": _o("str", "metric to compare runs on (default: every shared metric)"),
     "trackers": _o("any", "experiment trackers, e.g. 'mlflow,wandb'"),
     "wandb_project": _o("str", "Weights & Biases project name"),
+    "neptune_project": _o("str", "Neptune project, WORKSPACE/PROJECT (offline runs sync there later)"),
 }
 
 #: constraint names the planner writes -> TrainSettings fields

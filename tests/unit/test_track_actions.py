@@ -28,6 +28,24 @@ def test_action_from_plan_fields_and_options():
         decide(plan(), {"action": "explode"})
 
 
+def test_action_alias_version_from_plan_track_options_override():
+    from tensor_agent.schema import TrackSpec
+    from tensor_agent.tools.track.tool import track_field
+
+    p = plan(track=TrackSpec(action="alias", alias="champion", version=2))
+    assert decide(p, {}) == "alias"
+    assert (track_field(p, {}, "alias"), track_field(p, {}, "version")) == ("champion", 2)
+    assert track_field(p, {"version": 1}, "version") == 1 and track_field(p, {"alias": "challenger"}, "alias") == "challenger"
+    assert decide(p, {"action": "list"}) == "list"
+    assert decide(plan(track=TrackSpec(action="rollback", version=1)), {}) == "rollback"
+    assert decide(plan(track=TrackSpec(action="archive", version=1)), {}) == "archive"
+    assert decide(plan(track=TrackSpec(alias="challenger")), {}) == "alias"  # no action word: the alias decides
+    assert decide(plan(track=TrackSpec(runs=3)), {}) == "compare"
+    assert track_field(plan(track=TrackSpec(runs=3)), {}, "runs", "runs_to_compare") == 3
+    assert decide(plan(register_name="x", track=TrackSpec(action="register", alias="champion")), {}) == "register"
+    assert decide(plan(trackers=["neptune"]), {}) == "export"
+
+
 def test_same_fields_different_text_same_action():
     a = decide(plan(register_name="m1", text="@TENSOR register it as m1"), {})
     b = decide(plan(register_name="m1", text="@TENSOR log to wandb and compare runs"), {})

@@ -1,10 +1,12 @@
-"""`track_experiment(plan, ctx)`: the MLflow registry, run comparison and W&B export.
+"""`track_experiment(plan, ctx)`: the MLflow registry, run comparison and W&B / Neptune export.
 
-The action comes from the plan and the options only: option `action` (register | alias | list | rollback |
-archive | compare | export) wins; else `plan.register_name` (or `--set register=X`) registers; else
-`plan.trackers` naming wandb exports; else an `alias` option sets an alias, `runs_to_compare` compares, and a
-thread with a registered model lists its versions. The model name is `register`, `plan.register_name` or the
-name last registered in this thread.
+The action comes from the plan and the options only (options override the plan): option `action`, else
+`plan.track.action` (the planner's reading of "set the champion alias to version 2", "roll back to version 1",
+...); else `plan.register_name` (or `--set register=X`) registers; else `plan.trackers` naming wandb/neptune
+exports; else an alias (option or `plan.track.alias`) sets an alias, runs to compare (option
+`runs_to_compare` or `plan.track.runs`) compares, and a thread with a registered model lists its versions.
+Alias and version: option `alias`/`version`, else `plan.track.alias`/`plan.track.version`. The model name is
+`register`, `plan.register_name` or the name last registered in this thread.
 """
 
 from __future__ import annotations
@@ -36,30 +38,40 @@ class TrackReport(BaseModel):
     table: str = Field(default="", description="Markdown table of the comparison or the versions.")
     plot_path: Optional[str] = Field(default=None, description="PNG of the comparison.")
     wandb: dict = Field(default_factory=dict, description="W&B export: directory, mode, metrics, sync command.")
+    neptune: dict = Field(default_factory=dict, description="Neptune export: directory, mode, metrics, sync command.")
     model_path: Optional[str] = Field(default=None, description="Model made current (roll back).")
     summary: str = Field(default="", description="One readable line.")
 
 
-def _opt(plan, name: str) -> Any:
-    return getattr(plan, name, None)  # plan fields the planner may add (track_action, alias)
+def track_field(plan, opts: dict, name: str, option: Optional[str] = None) -> Any:
+    """An option (it overrides the plan) or the field `name` of `plan.track`."""
+    value = opts.get(option or name)
+    if value is not None and value != "":
+        return value
+    spec = getattr(plan, "track", None)
+    return getattr(spec, name, None) if spec is not None else None
+
+
+def _trackers(plan, opts: dict) -> list[str]:
+    raw = opts.get("trackers")
+    items = raw.split(",") if isinstance(raw, str) else (raw or plan.trackers or [])
+    return [str(t).strip().lower() for t in items if str(t).strip()]
 
 
 def decide(plan, opts: dict) -> str:
     """The action to take (see the module docstring)."""
-    action = opts.get("action") or _opt(plan, "track_action")
+    action = track_field(plan, opts, "action")
     if action:
         if action not in ACTIONS:
             raise InputError(f"unknown tracking action {action!r} (known: {', '.join(ACTIONS)})", hint="fix 'action'")
         return action
-    trackers = [str(t).lower() for t in (opts.get("trackers") or plan.trackers or [])] if not isinstance(
-        opts.get("trackers"), str) else [t.strip().lower() for t in opts["trackers"].split(",")]
     if opts.get("register") or plan.register_name:
         return "register"
-    if "wandb" in trackers or "neptune" in trackers:
+    if {"wandb", "neptune"} & set(_trackers(plan, opts)):
         return "export"
-    if opts.get("alias") or _opt(plan, "alias"):
+    if track_field(plan, opts, "alias"):
         return "alias"
-    if opts.get("runs_to_compare") is not None:
+    if track_field(plan, opts, "runs", "runs_to_compare") is not None:
         return "compare"
     return "list"
 
@@ -95,7 +107,7 @@ def track_experiment(plan, ctx) -> TrackReport:
     Args:
         plan: the resolved plan (register_name, trackers).
         ctx: ToolContext; options action, register, alias, version, run_id, runs_to_compare, compare_metric,
-            trackers, wandb_project.
+            trackers, wandb_project, neptune_project.
 
     Raises:
         InputError: an invalid name/alias/version or unknown action.
@@ -108,8 +120,9 @@ def track_experiment(plan, ctx) -> TrackReport:
 
     opts, client = ctx.options, get_client(ctx.settings)
     action = decide(plan, opts)
-    alias = check_alias(opts.get("alias") or _opt(plan, "alias")) if (opts.get("alias") or _opt(plan, "alias")) else None
-    version = opts.get("version")
+    alias = track_field(plan, opts, "alias")
+    alias = check_alias(alias) if alias else None
+    version = track_field(plan, opts, "version")
     if action == "register":
         name = _name(plan, ctx)
         out = reg.register(ctx, client, name, run_id=opts.get("run_id"))
@@ -125,7 +138,7 @@ def track_experiment(plan, ctx) -> TrackReport:
     if action in ("alias", "rollback", "archive", "list"):
         return _registry_action(action, plan, ctx, client, alias, version)
     if action == "compare":
-        return _compare(ctx, client)
+        return _compare(ctx, client, track_field(plan, opts, "runs", "runs_to_compare"))
     return _export(ctx, client, plan)
 
 
@@ -165,12 +178,12 @@ def _registry_action(action, plan, ctx, client, alias, version) -> TrackReport:
     return rep
 
 
-def _compare(ctx, client) -> TrackReport:
+def _compare(ctx, client, which) -> TrackReport:
     from tensor_agent.tools.core.tracking import _experiment_id
 
     from .compare import markdown, pick_runs, plot, table
 
-    runs = pick_runs(client, _experiment_id(client, ctx.settings), ctx.options.get("runs_to_compare"))
+    runs = pick_runs(client, _experiment_id(client, ctx.settings), which)
     if len(runs) < 2:
         raise UnsatisfiableError(f"need at least 2 runs with metrics to compare (found {len(runs)})")
     metrics, rows = table(runs, ctx.options.get("compare_metric"))
@@ -180,16 +193,25 @@ def _compare(ctx, client) -> TrackReport:
 
 
 def _export(ctx, client, plan) -> TrackReport:
-    from tensor_agent.tools.core.wandb_export import export_run
-
-    trackers = ctx.options.get("trackers") or plan.trackers or ["wandb"]
-    trackers = [t.strip().lower() for t in (trackers.split(",") if isinstance(trackers, str) else trackers)]
-    if "neptune" in trackers and "wandb" not in trackers:
-        raise UnsatisfiableError("Neptune export is not available offline here", hint="use trackers=wandb")
+    """The run to W&B and/or Neptune (`trackers`; W&B when none is named), offline by default."""
+    trackers = [t for t in _trackers(plan, ctx.options) if t in ("wandb", "neptune")] or ["wandb"]
     rid = _run_id(ctx, client)
-    out = export_run(ctx, client, rid, project=ctx.options.get("wandb_project") or "tensor-agent")
-    if len(trackers) > 1 or ctx.options.get("trackers"):
-        ctx.artifacts["trackers"] = trackers
-    return TrackReport(action="export", run_id=rid, wandb=out,
-                       summary=f"Exported MLflow run {rid[:8]} to W&B ({out['mode']}) at {out['wandb_dir']}" +
-                               (f"; upload later with `{out['sync_command']}`." if out["sync_command"] else "."))
+    rep = TrackReport(action="export", run_id=rid)
+    done = []
+    if "wandb" in trackers:
+        from tensor_agent.tools.core.wandb_export import export_run
+
+        rep.wandb = export_run(ctx, client, rid, project=ctx.options.get("wandb_project") or "tensor-agent")
+        done.append(("W&B", rep.wandb, "wandb_dir"))
+    if "neptune" in trackers:
+        from .neptune_export import export_run as neptune_export
+
+        rep.neptune = neptune_export(ctx, client, rid, project=ctx.options.get("neptune_project"))
+        done.append(("Neptune", rep.neptune, "neptune_dir"))
+    if ctx.options.get("trackers") or len(_trackers(plan, ctx.options)) > 1:
+        ctx.artifacts["trackers"] = _trackers(plan, ctx.options)
+    rep.summary = " ".join(f"Exported MLflow run {rid[:8]} to {name} ({out['mode']})" +
+                           (f" at {out[key]}" if out.get(key) else "") +
+                           (f"; upload later with `{out['sync_command']}`." if out["sync_command"] else ".")
+                           for name, out, key in done)
+    return rep
