@@ -11,8 +11,18 @@ from typing import Any, Iterator
 from tensor_agent.schema import Constraint
 
 _NUM = r"(\d+(?:[.,]\d+)*(?:\.\d+)?)"
+#: "k" in a sequence length or step count is 1024 ("16k-step sequences", "a 2k context" -> 16384, 2048), the
+#: usual ML reading of context and window sizes; a number written out ("16,000 steps") is taken as written.
+#: Counts of things (samples, images, rows, parameters) use k = 1000.
+SEQ_K = 1024
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "millions": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9}
+_NUMBER_WORD = (r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|"
+                r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+                r"eighteen|nineteen|a hundred|a dozen")
+# A classification sentence: "sort", "classify", "bucket", "label", "one of", "into".
+_CLASSIFYING = re.compile(r"\b(?:classif\w*|categori[sz]\w*|sort\w*|bucket\w*|label\w*|tag\w*|group\w* (?:them|it|the)|"
+                          r"triage\w*|grad(?:e|ing)|assign\w*|predict\w* (?:which|one of)|one of|into|recogni[sz]\w*|detect\w*)\b")
 _UPPER = r"(?:under|below|less than|<=?|at most|max(?:imum)?|no more than|within|up to|≤|smaller than|lower than|fewer than|budget of|limit of|capped at|cap of)"
 _LOWER = r"(?:over|above|more than|>=?|at least|min(?:imum)?|no less than|≥|greater than|larger than|bigger than|exceed(?:ing|s)?)"
 
@@ -43,15 +53,22 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("max_params", re.compile(_NUM + r"\s*(k|m|b|bn|thousand|million|billion)?\s*(?:trainable\s+)?(?:params|parameters|weights)\b")),
     ("num_classes", re.compile(r"(?<![x×\d.,])" + _NUM + r"\s+(?:different\s+|distinct\s+|target\s+|output\s+|possible\s+)?(?:[a-z][\w-]*\s+)?(classes|categories|labels|species|classes of|kinds|genres|intents|classes?)\b(?!\s*(?:imbalance|columns?))")),
     ("num_classes", re.compile(r"\b(\d+)[- ](class|way|category|label)\b(?![- ]?(?:imbalance|weights?))")),
-    ("num_classes_word", re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|a hundred|a dozen)[- ](?:different\s+|distinct\s+|target\s+|output\s+|possible\s+)?(?:[a-z][\w-]*\s+)?(classes|categories|labels|species|kinds|genres|intents|class|way)\b")),
-    ("dataset_size", re.compile(r"(?<![x×\d.,])" + _NUM + r"(?!\s*[x×]\s*\d)\s*(k|m|thousand|million|millions)?\+?\s*(?:labeled\s+|labelled\s+|annotated\s+|unlabeled\s+|unlabelled\s+|training\s+|raw\s+|[a-z][\w-]*\s+)?(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
+    ("num_classes_word", re.compile(r"\b(" + _NUMBER_WORD + r")[- ](?:different\s+|distinct\s+|target\s+|output\s+|possible\s+)?(?:[a-z][\w-]*\s+)?(classes|categories|labels|species|kinds|genres|intents|class|way|emotions|breeds|moods|sentiments|dialects|accents|languages)\b")),
+    # Nouns that count classes only in a classification sentence ("sort the photos into three groups").
+    ("num_classes_soft", re.compile(r"(?<![x×\d.,-])\b(\d+|" + _NUMBER_WORD + r")[- ](?:different\s+|distinct\s+|possible\s+)?(?:[a-z][\w-]*\s+)?"
+                                    r"(groups|buckets|types|tiers|levels|grades|outcomes|stages|conditions|diseases|tags|topics|styles|ratings|bins)\b")),
+    ("num_classes", re.compile(r"\b(?:num_classes|n_classes|num[_ ]labels|number of (?:classes|categories|labels|output classes))\s*(?:=|:|is|of|are)?\s*(\d+)\b()")),
+    ("dataset_size", re.compile(r"(?<![x×\d.,])" + _NUM + r"(?!\s*[x×]\s*\d)\s*(k|m|thousand|million|millions)?\+?\s*"
+                                r"(?:\d{1,4}\s*[x×]\s*\d{1,4}(?:\s*[x×]\s*\d{1,4})?(?:\s*(?:px|pixels?))?\s+)?(?:(?:rgb|colou?r|grayscale|greyscale|gr[ae]y|mono(?:chrome)?)\s+)?(?:labeled\s+|labelled\s+|annotated\s+|unlabeled\s+|unlabelled\s+|training\s+|raw\s+|[a-z][\w-]*\s+)?(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
     ("accuracy_target", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:top-1\s+|test\s+|validation\s+)?(accuracy|acc|f1|precision|recall|auc|top-1|map|iou|dice)\b|(accuracy|f1|auc|precision|recall|top-1)\s*(?:of|above|over|at least|>=?|target(?: of)?|around|≥)?\s*" + _NUM + r"\s*%)")),
     ("accuracy_bare", re.compile(r"\b(?:reach|reaching|hit|hitting|get|achieve|achieving|at|target(?:ing)?|above|over|at least)\s+(?:~|about\s+)?(\d+(?:\.\d+)?)\s*%(?!\s*(?:sparsity|sparse|of\b|pruning|smaller|faster|fewer|less|more|compression|size|recall|precision|positives?|negatives?|fraud|of the|cpu|gpu|memory|utili[sz]ation|off|discount))")),
     ("sparsity", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:sparsity|sparse|of (?:the |its |all )?(?:\w+ )?weights|pruning|pruned)|(?:prun\w*|sparsity|sparsif\w*)\s+(?:(?!keep|retain|within|under|while|and|but|then|with)[\w-]+\s+){0,3}?(?:to|by|of|at|down)?\s*" + _NUM + r"\s*%(?!\s*(?:accuracy|acc\b|of (?:the |its )?(?:original )?accuracy|top|f1|recall|precision|faster|smaller|size|latency|speed|drop))|\bsparsity(?: of| =|=|:| level of| target of)?\s*(0?\.\d+))")),
     ("sequence_length", re.compile(_NUM + r"\s*(k)?[- ]?(?:tokens?(?!\s*(?:per|/)\s*(?:second|sec|s)\b)|base[- ]pairs|bp|samples long|characters|chars)\b(?:\s*long)?|"
-                                   + _NUM + r"\s*(k)?-(?:time)?steps?\b|" + _NUM + r"\s*(k)?[- ](?:time[- ]?)?steps? (?=long|sequences?|windows?|series|context|signals?|of (?:history|context)|inputs?)|"
+                                   + _NUM + r"\s*(k)?-(?:time)?steps?\b|" + _NUM + r"\s*(k)?[- ](?:time[- ]?)?steps? (?=(?:[\w-]+ )?(?:long|sequences?|windows?|series|context|signals?|recordings?|traces?|streams?|segments?|of (?:history|context)|inputs?|histor(?:y|ies)))|"
+                                   + _NUM + r"\s*(k)?[- ](?:token |tokens? )?context(?: windows?| lengths?)?\b|"
+                                   + _NUM + r"\s*(k)?-samples? (?=(?:[\w-]+ )?(?:windows?|sequences?|clips?|segments?|frames?|recordings?)\b)|"
                                    r"(?:sequence|context|max(?:imum)?|input|window|seq)[- _]?(?:length|len)(?: of)?\s*(?:=|:)?\s*" + _NUM + r"\s*(k)?|\blength(?: of)?\s*" + _NUM + r"\s*(k)?(?:\s*tokens)?\b|"
-                                   r"\bsequences? of (?:length )?" + _NUM + r"\s*(k)?\b")),
+                                   r"\bsequences? of (?:length )?" + _NUM + r"\s*(k)?\b|\b(?:windows?|sequences?|series|recordings?|histor(?:y|ies)) of " + _NUM + r"\s*(k)?[- ](?:time[- ]?)?steps?\b")),
     ("input_shape", re.compile(r"\b(\d{1,4})\s*[x×]\s*(\d{1,4})(?:\s*[x×]\s*(\d{1,4}))?\b(?!\s*(?:conv\w*|kernels?|filters?|patch\w*|pool\w*|windows?|strides?|grids?|matri\w*|boards?|mesh))(?:\s*(?:px|pixels?))?(?:\s*(rgb|colou?r|grayscale|greyscale|gray|grey|mono(?:chrome)?|rgba))?")),
     ("input_shape", re.compile(r"\b(\d{2,4})\s*(?:px|pixels?)\b(?:\s*(rgb|colou?r|grayscale|greyscale|gray|grey|mono(?:chrome)?|rgba))?|\bresolution (?:of )?(\d{2,4})\b")),
 ]
@@ -64,8 +81,25 @@ _DEVICES = [
     ("server", r"\b(?:servers?|cloud|data ?cent(?:er|re)|cluster)\b"),
 ]
 
-_CLASS_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-                "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a hundred": 100, "a dozen": 12}
+_UNITS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+
+
+def _word_number(w: str) -> int | None:
+    """'seven' -> 7, 'twenty-one' -> 21, 'a hundred' -> 100, 'a dozen' -> 12; None when not a number word."""
+    w = w.strip().lower()
+    if w.isdigit():
+        return int(w)
+    if w in ("a hundred", "one hundred", "hundred"):
+        return 100
+    if w == "a dozen":
+        return 12
+    parts = re.split(r"[- ]", w)
+    if len(parts) == 2 and parts[0] in _TENS and parts[1] in {**_UNITS, "one": 1}:
+        return _TENS[parts[0]] + {**_UNITS, "one": 1}[parts[1]]
+    return _UNITS.get(w) or _TEENS.get(w) or _TENS.get(w)
 _CHANNELS = {"rgb": 3, "color": 3, "colour": 3, "rgba": 4, "grayscale": 1, "greyscale": 1, "gray": 1, "grey": 1,
              "mono": 1, "monochrome": 1}
 # A path in the message: has a '/' or a data-file extension; model files are model_path.
@@ -111,6 +145,10 @@ def _scan(text: str, low: str) -> Iterator[Constraint]:
                 elif name == "dataset_size":
                     v = _scaled(g[0], g[1])
                     key = "labelled_examples" if re.search(r"label|annotat", m.group(0)) else "dataset_size"
+                    if re.search(r"\d\s*[x×]\s*\d", m.group(0)):  # "50k 28x28 images": the count is "50k"
+                        end = m.end(2) if g[1] else m.end(1)
+                        yield Constraint(name=key, value=int(v), span=(m.start(), end), text=text[m.start():end])
+                        continue
                     yield _mk(key, int(v), m, text)
                 elif name == "accuracy_target":
                     v = _num(g[0] or g[3]) / 100.0
@@ -122,12 +160,24 @@ def _scan(text: str, low: str) -> Iterator[Constraint]:
                 elif name == "sparsity":
                     yield _mk(name, _num(g[0] or g[1]) / 100.0 if (g[0] or g[1]) else _num(g[2]), m, text)
                 elif name == "num_classes_word":
-                    yield _mk("num_classes", _CLASS_WORDS[g[0]] if g[1] not in ("class", "way") or "-" in m.group(0)
-                              else _CLASS_WORDS[g[0]], m, text)
+                    v = _word_number(g[0])
+                    if v and v >= 2:
+                        yield _mk("num_classes", v, m, text)
+                elif name == "num_classes_soft":
+                    v = _word_number(g[0])
+                    sentence = re.split(r"[.;!?\n]", low[max(0, m.start() - 80):m.start()])[-1]
+                    if v and 2 <= v <= 1000 and _CLASSIFYING.search(sentence):
+                        yield _mk("num_classes", v, m, text)
                 elif name == "sequence_length":
                     pairs = [(g[i], g[i + 1]) for i in range(0, len(g) - 1, 2) if g[i]]
                     n, k = pairs[0]
-                    yield _mk(name, int(_num(n) * (1000 if k else 1)), m, text)
+                    v = int(round(_num(n) * (SEQ_K if k else 1)))
+                    first = next(i for i, x in enumerate(g, 1) if x)
+                    if low[m.start()].isalpha() and " of " in low[m.start():m.start(first)]:
+                        # "sequences of 512 steps": the words before the number may also be counted elsewhere
+                        yield Constraint(name=name, value=v, span=(m.start(first), m.end()), text=text[m.start(first):m.end()])
+                        continue
+                    yield _mk(name, v, m, text)
                 elif name == "input_shape":
                     dims = [int(x) for x in g if x and x.isdigit()]
                     if len(dims) == 1:
@@ -204,6 +254,8 @@ def _resolve_overlaps(found: list[Constraint]) -> list[Constraint]:
         if c.name in _PRIORITY and any(k.name in _PRIORITY and k.name != c.name and c.span[0] < k.span[1]
                                        and k.span[0] < c.span[1] for k in kept):
             continue
+        if any(k.name == c.name and k.value == c.value and c.span[0] < k.span[1] and k.span[0] < c.span[1] for k in kept):
+            continue  # two patterns read the same words the same way ("224 x 224 pixels")
         kept.append(c)
     return kept
 

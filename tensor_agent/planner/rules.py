@@ -103,6 +103,11 @@ def _order_intents(low: str) -> list[str]:
     spans = _intent_spans(low)
     # A request inside a condition ("before we deploy it, ...") is not one when another request stands.
     conditional = {i: [sp for sp in ss if _CONDITION.search(low[max(0, sp[0] - 40):sp[0]])] for i, ss in spans.items()}
+    # "if we deploy it with Docker, ...": the rest of a conditional clause is part of the condition too.
+    heads = [sp for ss in conditional.values() for sp in ss]
+    for i, ss in spans.items():
+        conditional[i] += [sp for sp in ss if sp not in conditional[i] and any(
+            h[0] < sp[0] and not re.search(r"[,.;:!?\n]|\bthen\b", low[h[1]:sp[0]]) for h in heads)]
     if any(len(conditional[i]) < len(ss) for i, ss in spans.items()):
         for intent in list(spans):
             rest = [sp for sp in spans[intent] if sp not in conditional[intent]]

@@ -194,7 +194,20 @@ def test_variant_and_pretrained(text, variant, pretrained):
     ("@TENSOR design a CNN for 32x32 RGB images", {"input_shape": [3, 32, 32]}),
     ("@TENSOR how much data for few-shot classification of 5 product categories", {"num_classes": 5}),
     ("@TENSOR a text classifier with two classes", {"num_classes": 2}),
-    ("@TENSOR a Mamba model for 16k-step sequences", {"sequence_length": 16000}),
+    ("@TENSOR a Mamba model for 16k-step sequences", {"sequence_length": 16384}),  # k in lengths = 1024
+    ("@TENSOR a Mamba model for 16,000-step sequences", {"sequence_length": 16000}),  # written out: as written
+    ("@TENSOR classify 16k step sensor sequences into two classes", {"sequence_length": 16384, "num_classes": 2}),
+    ("@TENSOR we have 16k sensor sequences of 512 steps", {"dataset_size": 16000, "sequence_length": 512}),
+    ("@TENSOR a GPT with a 2k context window", {"sequence_length": 2048}),
+    ("@TENSOR we have 50k 28x28 grayscale images in ten classes",
+     {"dataset_size": 50000, "input_shape": [1, 28, 28], "num_classes": 10}),
+    ("@TENSOR 5 product categories, 20k product photos at 224x224",
+     {"num_classes": 5, "dataset_size": 20000, "input_shape": [224, 224]}),
+    ("@TENSOR sort the photos into three groups", {"num_classes": 3}),
+    ("@TENSOR emotion recognition with seven emotions from 32x32 RGB faces", {"num_classes": 7, "input_shape": [3, 32, 32]}),
+    ("@TENSOR twenty-one classes of 224 x 224 pixels images", {"num_classes": 21, "input_shape": [224, 224]}),
+    ("@TENSOR design an A/B test with two groups", {}),
+    ("@TENSOR a 12-layer transformer with 8 heads on 3 channels", {}),
     ("@TENSOR a BERT with sequence length 512", {"sequence_length": 512}),
     ("@TENSOR 224x224 images, 20 classes: how many do I need?", {"input_shape": [224, 224], "num_classes": 20}),
 ])

@@ -141,3 +141,17 @@ def test_the_planner_keeps_no_copy_of_the_catalogue():
         for name in ("FAMILY_MODALITY", "_FAMILY_MODALITY", "_GUIDE =", "_DATASETS =", "DEFAULT_FOR_MODALITY ="):
             assert name not in src, (mod.__name__, name)
         assert '("AXIOM", "VELOCITY", "PRISM", "ECLIPSE")' not in src
+
+
+@pytest.mark.parametrize("text,intents", [
+    ("@TENSOR if it reaches 95%, deploy it with Docker", ["deploy"]),
+    ("@TENSOR train a CNN on the digits. If it reaches 95%, deploy it with Docker.", ["train", "deploy"]),
+    ("@TENSOR train a small CNN on digits and, if it reaches 95% accuracy, deploy it with Docker", ["train", "deploy"]),
+    ("@TENSOR train the model and deploy it with Docker only if it reaches 95%", ["train", "deploy"]),
+    ("@TENSOR train it; if it beats the baseline, quantize it to int8", ["train", "compress"]),
+    # the verb inside the condition (and the rest of that clause) is not a request
+    ("@TENSOR if we deploy it with docker, what metrics should we watch?", ["evaluate"]),
+    ("@TENSOR before we ship it to production with Docker, how should we evaluate it?", ["evaluate"]),
+])
+def test_conditional_requests(text, intents):
+    assert rules_plan(text).intents == intents
