@@ -18,7 +18,7 @@ _TECHNIQUES: list[tuple[str, str]] = [
     ("lora", r"\b(?:q?lora|low-rank adaptation)\b"),
     ("adapter", r"\badapters?\b(?! layers? of)"),
     ("feature_extraction", r"\bfeature[- ]extract\w*|\bfrozen (?:\w+ )?(?:backbone|encoder|base|features)\b|"
-                           r"\bfreez\w+ (?:the |its |all )?(?:\w+ )?(?:backbone|encoder|base|layers|weights)\b|\blinear prob\w*"),
+                           r"\bfreez\w+ (?:the |its |all )?(?:\w+ )?(?:backbone|encoder|base|layers|weights)\b|\blinear[- ]prob\w*"),
     ("full_fine_tune", r"\bfull(?:y)?[- ]fine-? ?tun\w*|\b(?:fine-?tune|unfreeze|train) (?:all|every) (?:the )?layers\b|\bend-to-end fine-?tun\w*"),
     ("qat", r"\bquantization[- ]aware\b|\bqat\b"),
     ("onnx_int8", r"\bonnx(?: ?runtime)?[- ](?:dynamic |static )?(?:int ?8|quantiz\w*)|\bint ?8 (?:with |via |in |using |through )?onnx\b|"
@@ -152,6 +152,8 @@ _NAME = r"[\"'`]?([A-Za-z][\w.]*(?:[-_]|\d)[\w.-]*)[\"'`]?"
 _REGISTRY_NAME = [
     re.compile(r"\bversions? of (?:the |our |my )?(?:registered )?(?:model )?" + _NAME, re.I),
     re.compile(r"\b(?:registered model|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
+    re.compile(r"\b(?:of|for|from) (?:the )?(?:registered )?(?:model )?[\"'`]?([A-Za-z][\w.]*[-_][\w.-]*)[\"'`]?"
+               r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
     re.compile(r"\b([A-Za-z][\w.]*[-_][\w.-]*)(?:'s)? (?:versions?|aliases|champion|challenger|registry)\b", re.I),
     re.compile(r"\b(?:roll(?:ing)? ?back|rollback|revert|promote|demote|archive|alias|tag|list|show)\s+" + _NAME
                + r"(?=\s+(?:to|as|back|from|in|on|versions?)\b|[\s]*[,.;:!?]|$)", re.I),

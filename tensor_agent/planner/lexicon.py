@@ -19,7 +19,8 @@ _MODEL = r"(?:model|architecture|network|net|backbone|classifier|regressor|detec
 # What "design" can be about that is not an architecture: experiments, tests and protocols.
 _EXPERIMENT = (r" (?:(?:the|an?|our|my|a proper|a good|a fair|a rigorous|a sound) )?(?:[\w-]+ )?"
                r"(?:a/b|ab tests?|experiments?|ablations?|study|studies|protocols?|validation|evaluation|hold-?outs?|backtest\w*|"
-               r"benchmarks?|tests?|trials?|metrics?|surveys?|splits?|cross-validation|eval\b|rollout|canary)")
+               r"benchmarks?|tests?|trials?|metrics?|surveys?|splits?|cross-validation|eval\b|rollout|canary|comparisons?|bake-?offs?|head-to-heads?|"
+               r"shadow(?:[- ]deployment)? (?:tests?|experiments?|runs?)|(?:[\w-]+ )?(?:experiment|testing|evaluation|validation) (?:plan|scheme|setup))")
 _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\b"
 # What "design" can be about that is a hyperparameter search ("design a sweep").
 _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
@@ -44,6 +45,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
         r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
+        r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|system that|tool that|thing that)\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
         r"\bwhat to use\b", r"\bshould (?:i|we) (?:use|go with|pick|try)\b", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
@@ -56,14 +58,15 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcode (?:up|it|this|that|a|an|the)\b", r"\bcode for\b",
         r"\b(?:pytorch|python|torch) (?:code|implementation|module|snippet|class|version)\b",
         r"\bin (?:pure |plain )?(?:pytorch|torch)\b",
-        r"\bgive me (?:the |some )?code\b", r"\b(?:give|write|show|send|share|need|want)\w* (?:me )?(?:a |the |some )?(?:[\w-]+ )?snippet\b|\bsnippets? (?:for|of|that)\b", r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
+        r"\bgive me (?:the |some )?code\b", r"\b(?:give|write|show|send|share|need|want)\w* (?:me )?(?:a |the |some )?(?:[\w-]+ )?snippet\b|\bsnippets? (?:for|of|that)\b", r"\b(?:show|give|write|send|need|want)\w* (?:me |us )?(?:a |an |the |some )?(?:[\w-]+ ){0,2}(?:pytorch|keras|jax|flax|tensorflow|torch|numpy) (?:[\w-]+ ){0,2}(?:layers?|modules?|class|model|implementation|code|blocks?)\b",
+        r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
         r"\bfrom scratch in\b", r"\brunnable\b", r"\b(?:look|looks|written|write it|it) in code\b", r"\bshow me (?:the |some )?code\b",
         r"\b(?:need|want) (?:the |some )?code\b", r"\b(?:keras|jax|flax|tensorflow|pytorch|torch|sklearn|scikit-learn) (?:version|port|implementation|code|equivalent)\b",
         r"\bport (?:it|this|that|the [\w-]+|my [\w-]+) (?:model )?(?:to|into) (?:keras|jax|flax|pytorch|tensorflow)\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
-        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
+        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
@@ -114,14 +117,14 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompar(?:e|ing) (?:[\w-]+ ){0,4}(?:runs|run ids|model versions|versions)\b",
         r"\bexport\w* (?:[\w-]+ ){0,4}to (?:w ?& ?b|wandb|mlflow|neptune)\b",
         r"\bexperiment tracking\b", r"\btrack (?:the |my |our |all |this |these )?(?:experiments?|runs?|metrics|training)\b",
-        r"\barchiv(?:e|ing) (?:the |old |version |v\d)", r"\bchampion\b", r"\bstaging\b", r"\bkeep track of\b",
+        r"\barchiv(?:e|ing) (?:the |old |versions? |v\d)", r"\bchampion\b", r"\bstaging\b", r"\bkeep track of\b",
         r"\b(?:mark|tag|label|set|move|flag)\w* (?:[\w-]+ ){0,4}(?:as|to) (?:production|prod|staging|champion|challenger)\b",
         r"\btag (?:it|this|the (?:[\w-]+ ){0,2}(?:model|run)|v\d+|version \d+)\b",
         r"\brevert\w* (?:to|back)\b", r"\brestore (?:the )?(?:previous|old|last|earlier) (?:model )?version\b",
         r"\b(?:list|show|see|display|print|view|enumerate)\w* (?:me )?(?:all )?(?:the |my |our |its )?(?:[\w-]+ ){0,3}(?:model )?versions\b",
         r"\b(?:list|show|see|display|print|view)\w* (?:me )?(?:all )?(?:the |my |our )?registered\b",
         r"\b(?:what|which|how many) (?:model )?versions? (?:of (?:[\w-]+ ){1,3})?(?:are|is|do|does|did|have|has|exist)\b",
-        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\bretire (?:the |old |version |v\d)",
+        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
@@ -133,8 +136,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\badapt(?:s|ing)? (?:it|this|that|them|the model|my model|our model|the network)\b",
         r"\bfrozen (?:\w+ )?(?:backbone|encoder|base|layers|features)\b", r"\b(?:new|fresh|own|custom) (?:classification |linear )?head\b",
         r"\b(?:replace|swap|retrain|train) (?:the |a |its )?(?:classification |final |last |output )?(?:head|classifier head|last layer)\b",
-        r"\blinear prob(?:e|es|ing)\b", r"\b(?:start|starting) from (?:a |the )?(?:pre-?trained|imagenet)\b",
-        r"\b(?:re)?use (?:a |the |its )?pre-?trained\b", r"\btransfer (?:the |a |my |our |an |this )?(?:[\w-]+ ){0,3}(?:to|onto)\b",
+        r"\blinear[- ]prob(?:e|es|ed|ing)\b", r"\b(?:start|starting) from (?:a |the )?(?:pre-?trained|imagenet)\b",
+        r"\b(?:re)?use (?:a |the |its )?pre-?trained\b", r"\bwarm[- ]?start\w* (?:it |the model )?from\b",
+        r"\b(?:start\w*|initiali[sz]\w*|init) (?:it |the model )?from (?:the |a |our |my |an )?(?:[\w-]+ ){0,2}(?:checkpoint|weights)\b", r"\btransfer (?:the |a |my |our |an |this )?(?:[\w-]+ ){0,3}(?:to|onto)\b",
         r"\b(?:re-?train|train|tune|update|fine-?tune)\w* (?:only )?(?:the )?(?:final|last|top|classification|output) (?:\w+ )?(?:layers?|blocks?|head)\b",
     ),
     "compress": _c(
@@ -219,6 +223,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
         r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built|get|got|reach|reached|hit|manage|managed)\b",
         r"\bwhat did (?:the |our |my )?(?:best|last|previous|winning) (?:[\w-]+ ){0,2}(?:run|model|experiment|config\w*)s? ",
+        r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
+        r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
         r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
@@ -234,7 +240,7 @@ FALLBACK_INTENT = "design"
 
 MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     "image_generation": _c(
-        r"\b(?:generat\w*|synthesi[sz]\w*|draw\w*|paint\w*|render\w*) (?:[\w-]+ ){0,4}(?:images?|pictures?|photos?|faces?|artwork|art|digits?|textures?|sprites?|icons?|avatars?|scenes?|slices|scans|portraits?|x-rays?|landscapes?|characters?|logos?)\b",
+        r"\b(?:generat\w*|synthesi[sz]\w*|draw\w*|paint\w*|render\w*) (?:[\w-]+ ){0,4}(?:images?|pictures?|photos?|faces?|artwork|art|digits?|textures?|sprites?|icons?|avatars?|scenes?|slices|scans|portraits?|x-rays?|landscapes?|characters?|logos?|thumbnails?|illustrations?|banners?|wallpapers?|stickers?|emojis?|posters?|renders?|mockups?)\b",
         r"\bcreat\w* (?:new |synthetic |realistic |fake )(?:images?|pictures?|photos?|faces?|art)\b", r"\bgenerators? (?:for|of) (?:[\w-]+ ){0,3}(?:portraits?|images?|faces?|art|pictures?|sprites?|characters?|textures?|photos?)\b",
         r"\b(?:image|face|art|portrait|sprite|texture) generators?\b",
         r"\b(?:image|picture|photo|face|art) (?:generation|synthesis|generator|generative)\b",
@@ -244,7 +250,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bimage (?:editing|denoising|restoration)\b", r"\bdenois\w* (?:\w+ )?images?\b",
     ),
     "text_generation": _c(
-        r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with) (?:[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
+        r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with) (?:(?!from |with |using |based )[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
         r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
         r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
         r"\b(?:text|english|natural[- ]language|nl)[- ]to[- ](?:sql|code|bash)\b", r"\b(?:writes?|generat\w*) (?:[\w-]+ )?(?:sql|sql queries)\b",
@@ -288,7 +294,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhistopatholog\w*", r"\bradiolog\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
         r"\bhandwrit\w*", r"\bocr\b", r"\bmicroscop\w*", 
         
-        r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bultrasound\b",
+        r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bper frame\b", r"\bultrasound\b",
         r"\bretinopathy\b", r"\bfundus\b", r"\btelescopes?\b", r"\bcutouts?\b", r"\bimagery\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
         r"\blicense plates?\b", r"\btraffic signs?\b", r"\bdermoscop\w*", r"\blesions?\b", r"\bportraits?\b", r"\bselfies?\b",
         r"\bparcels?\b(?= .*\bphotos?\b)", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
@@ -310,7 +316,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
         r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
         r"\bqueries\b", r"\bproduct descriptions?\b", r"\btopic\w*", r"\btoxic\w*", r"\bhate speech\b",
-        r"\bmedical notes\b", r"\bcontracts?\b", r"\b(?:user|customer|support|incoming) (?:questions|queries|requests|messages|complaints|inquiries)\b", r"\bresumes?\b", r"\bsupport messages\b", r"\bchat messages\b",
+        r"\bmedical notes\b", r"\bcontracts?\b", r"\b(?:user|customer|support|incoming) (?:questions|queries|requests|messages|complaints|inquiries)\b", r"\bresumes?\b", r"\bsupport messages\b", r"\b(?:chat|customer|user|support|incoming|inbound) messages?\b",
     ),
 }
 

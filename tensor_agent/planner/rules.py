@@ -238,7 +238,9 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
                                    r"\bpre-?train\w*\b|\bfoundation\b", low)) or "transformer" in constraints,
         small_input=small,
         seq2seq=bool(lx.SEQ2SEQ.search(low)),
-        generative=bool(re.search(r"\bgenerat\w*", low) or (re.search(r"\bchat ?bots?\b|\bchat assistants?\b|\bconversational\b", low)
+        generative=bool(re.search(r"\bgenerat(?!\w* (?:[\w-]+ ){0,2}(?:manifests?|dockerfiles?|ya?ml|configs?|reports?|code|snippets?|"
+                                  r"pipelines?|plots?|charts?|tables?|a plan|instructions|commands|archives?|handlers?|helm|"
+                                  r"predictions|embeddings?|features|labels|splits|synthetic (?:data|rows|tabular))\b)\w*", low) or (re.search(r"\bchat ?bots?\b|\bchat assistants?\b|\bconversational\b", low)
                                                              and not _CLASSIFY.search(low))),
         inductive=bool(re.search(r"\binductive\b|\bunseen nodes\b|\bmillions? of (?:nodes|users)\b|\blarge(?:-scale)? graphs?\b|"
                                  r"\bsampl\w* neighbo\w*|\bbillion\b|\bnew nodes\b|\buser-item\b|\brecommend\w*|"
