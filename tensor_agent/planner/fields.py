@@ -151,6 +151,7 @@ _NAME = r"[\"'`]?([A-Za-z][\w.]*(?:[-_]|\d)[\w.-]*)[\"'`]?"
 # registered?", "roll back churn-v2 to version 1"): a name with a '-', '_' or digit, or quoted.
 _REGISTRY_NAME = [
     re.compile(r"\bversions? of (?:the |our |my )?(?:registered )?(?:model )?" + _NAME, re.I),
+    re.compile(r"\b(?:under the name|with the name|named|called|registered as|name it|as)\s+" + _NAME, re.I),
     re.compile(r"\b(?:registered model|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
     re.compile(r"\b(?:of|for|from) (?:the )?(?:registered )?(?:model )?[\"'`]?([A-Za-z][\w.]*[-_][\w.-]*)[\"'`]?"
                r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),

@@ -66,7 +66,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
-        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
+        r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!once )(?<!after )(?<!until )(?<!before )(?<!while )(?<!when )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
@@ -94,7 +94,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bserv(?:e|ing) (?:[\w-]+ ){0,3}(?:with|via|through|behind|over|using|from|in|on) (?:a |an |the )?(?:torch-?serve|tf[- ]?serving|tensorflow serving|kserve|docker|kubernetes|k8s|http|rest|grpc|fastapi|flask|endpoint|api|containers?)\b",
         r"\b(?:run|start|launch|spin up|serve|host)\w* (?:it|this|that|the (?:[\w-]+ )?model|my (?:[\w-]+ )?model) "
         r"(?:locally|on localhost|on my (?:machine|laptop|computer))\b",
-        r"\bcontaineri[sz]\w*", r"\bdocker\w*", r"\btorch-?serve\b", r"\btf[- ]?serving\b", r"\btensorflow serving\b",
+        r"\bcontaineri[sz]\w*", r"\b(?:put|package|wrap|bundle|ship|pack|run|bake)\w* (?:[\w-]+ ){0,4}(?:in|into|inside|as) (?:a |an )?(?:docker )?containers?\b", r"\bdocker\w*", r"\btorch-?serve\b", r"\btf[- ]?serving\b", r"\btensorflow serving\b",
         r"\bk-?serve\b", r"\bkfserving\b", r"\binferenceservice\b", r"\bkubernetes\b", r"\bk8s\b", r"\bkubeflow\b", r"\bhelm\b",
         r"\bship (?:it |this |that |the model |my model |our model )?(?:to|into) (?:production|prod)\b",
         r"\b(?:put|push|move|get|take|roll|ship|bring)\w* (?:[\w-]+ ){0,4}(?:out )?(?:in|into|to) (?:production|prod)\b",
@@ -111,7 +111,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:track|log|record)\w* (?:[\w-]+ ){0,4}(?:in|to|with) " + _TRACKER,
         r"\blog(?:s|ging)? (?:it|this|that|them|the runs?|runs?|the metrics|metrics|everything|the experiments?|experiments?|results|the results|the training|training|params|parameters|artifacts)\b",
         r"\blog\w* (?:[\w-]+ ){0,4}(?:to|in|into|with) (?:mlflow|w&b|wandb|neptune|the tracker|the tracking server)\b",
-        r"\bregist(?:er|ers|ering)\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|them|(?:the|my|our) (?:[\w-]+ ){0,2}(?:model|classifier|network|checkpoint)s?)\b",
+        r"\bregist(?:er|ers|ering)\b", r"\bregistered (?:as|under|in|with|to)\b", r"\b(?:get|have|want|need)\w* (?:it|this|that|them|the model) registered\b",
+        r"\b(?:publish|push|add|upload|save|put|log|send)\w* (?:[\w-]+ ){0,4}(?:to|in|into) (?:the |our |my |a )?(?:mlflow )?(?:model )?registry\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|them|(?:the|my|our) (?:[\w-]+ ){0,2}(?:model|classifier|network|checkpoint)s?)\b",
         r"\bnew (?:model )?version\b", r"\balias\w*", r"\bpromot(?:e|ing) (?:[\w-]+ ){0,3}(?:to|as) (?:production|prod|staging|champion)\b",
         r"\bpromot(?:e|ing) (?:it|this|the model|v\d+|version \d+)\b",
         r"\broll(?:ing)?[- ]?back\b", r"\brollback\b", r"\bcompar(?:e|ing) (?:[\w-]+ ){0,4}(?:runs|run ids|model versions|versions)\b",
@@ -152,7 +153,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\breduce (?:the |its |my )?(?:model |inference )?(?:size|latency|memory|footprint|flops|macs)\b",
         r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b", r"\bsqueez\w*",
-        r"\b(?:to|can it|could it|will it|would it) run (?:locally |offline )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
+        r"\b(?:to|can it|could it|will it|would it) run (?:locally |offline |fast |smoothly |in real[- ]time |at \d+(?:\.\d+)? ?(?:fps|ms|hz|frames per second) )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:need|want|bring) (?:it|this|the model|them) (?:to be )?(?:down )?(?:to |under |below |within |less than |smaller than )\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
         r"\b(?:halve|cut|lower|decrease|shrink|improve|speed up|double)\w* (?:the |its |our |my )?(?:inference )?(?:latency|model size|memory footprint|footprint|throughput)\b",
         r"\b(?:make|making) (?:the )?inference (?:cheaper|faster|lighter)\b|\bcheaper (?:inference|to run|to serve)\b",
@@ -189,7 +190,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
-        r"\bassess\w*", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
+        r"\bassess\w*", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
+        r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
         r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
         r"\bstatistical(?:ly)? significan\w*", r"\bcompare (?:\w+ ){0,3}fairly\b",
@@ -222,6 +224,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
         r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
         r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built|get|got|reach|reached|hit|manage|managed)\b",
+        r"\b(?:have|has) (?:we|i|you|anyone|anybody|the team) (?:ever|already|previously|before) (?:\w+ed|built|run|done|made|seen|got|gotten|shipped)\b",
         r"\bwhat did (?:the |our |my )?(?:best|last|previous|winning) (?:[\w-]+ ){0,2}(?:run|model|experiment|config\w*)s? ",
         r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
         r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
@@ -250,7 +253,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bimage (?:editing|denoising|restoration)\b", r"\bdenois\w* (?:\w+ )?images?\b",
     ),
     "text_generation": _c(
-        r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with) (?:(?!from |with |using |based )[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
+        r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with|draft(?:s|ing)?|craft(?:s|ing)?) (?:(?!from |with |using |based )[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
         r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
         r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
         r"\b(?:text|english|natural[- ]language|nl)[- ]to[- ](?:sql|code|bash)\b", r"\b(?:writes?|generat\w*) (?:[\w-]+ )?(?:sql|sql queries)\b",
@@ -297,10 +300,10 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bper frame\b", r"\bultrasound\b",
         r"\bretinopathy\b", r"\bfundus\b", r"\btelescopes?\b", r"\bcutouts?\b", r"\bimagery\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
         r"\blicense plates?\b", r"\btraffic signs?\b", r"\bdermoscop\w*", r"\blesions?\b", r"\bportraits?\b", r"\bselfies?\b",
-        r"\bparcels?\b(?= .*\bphotos?\b)", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
+        r"\bparcels?\b(?= .*\bphotos?\b)", r"\bicons?\b", r"\b(?:rgb|grayscale|greyscale)\b", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
     ),
     "tabular": _c(
-        r"\btabular\b", r"\btables?\b", r"\bcsv\b", r"\bspreadsheets?\b", r"\bexcel\b", r"\bchurn\b", r"\bfraud\b",
+        r"\btabular\b", r"\btables?\b(?! (?:comparing|showing|summari[sz]ing|listing|with (?:the )?(?:results|metrics|scores|numbers)|of (?:the )?(?:results|metrics|scores|runs|versions|trade-?offs|pros|options|differences)))", r"\bcsv\b", r"\bspreadsheets?\b", r"\bexcel\b", r"\bchurn\b", r"\bfraud\b",
         r"\bcredit\b", r"\bloans?\b", r"\bcolumns?\b", r"\brows\b", r"\bstructured data\b", r"\btransactions?\b",
         r"\bhous(?:e|ing) prices?\b", r"\bparquet\b", r"\bsql\b", r"\bcustomer (?:data|records|features|attributes)\b",
         r"\blightgbm\b", r"\bcatboost\b", r"\brandom forests?\b", r"\bgradient[- ]boost\w*",
@@ -395,7 +398,7 @@ PRISM_CUES = re.compile(
     r"\blabel noise\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
-    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
+    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 ECLIPSE_CUES = re.compile(
     r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")

@@ -23,7 +23,7 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 _DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:before|when|while|once|until|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?:before|when|while|once|until|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
                         r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
                         r"(?:we|i|they|we've|i've|they've|we're|i'm|we've been|i've been)"
                         r"\s+(?:already |just |currently |usually |recently |also )?$")
@@ -166,7 +166,8 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     for modality, patterns in lx.MODALITY_CUES.items():
         for p in patterns:
             for m in p.finditer(low):
-                hits.setdefault(modality, []).append(m.start())
+                if not negated(low, m.start()):  # "not a GNN please", "no images, just the table"
+                    hits.setdefault(modality, []).append(m.start())
     for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
         fam_modality = family_modality(family)
         if family != "mlp" and fam_modality not in ("text_generation", "image_generation", "sequence"):
@@ -211,7 +212,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
 def _named_families(low: str) -> list[tuple[int, str]]:
     out = []
     for family, pat in lx.ARCH_CUES:
-        m = pat.search(low)
+        m = next((m for m in pat.finditer(low) if not negated(low, m.start())), None)  # "not a GNN please"
         if m:
             out.append((m.start(), family))
     # "convolutional" inside "graph convolution" is gcn, not cnn.
