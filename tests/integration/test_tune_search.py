@@ -35,7 +35,8 @@ def test_xgboost_search_refit_mlflow_children_and_warm_start(ctx):
     rep = tune_model(_plan(ctx, "xgboost", "breast_cancer", trials=4), ctx)
     assert sum(rep.trials.values()) == 4 and rep.trials.get("complete", 0) >= 2
     assert rep.default_params["max_depth"] == 4  # trial 0 is the default configuration
-    assert rep.best_value <= rep.default_value
+    assert rep.best_value <= rep.default_value and rep.search_best_value <= rep.best_value
+    assert rep.selection and (rep.best_trial == 0) == rep.selection.startswith(("kept the default", "no configuration"))
     client, kids = _children(ctx, rep.mlflow_run_id)
     assert len(kids) == 4 and {k.data.tags["optuna.trial"] for k in kids} == {str(i) for i in range(4)}
     assert Path(rep.history_png).stat().st_size > 1000
@@ -48,8 +49,8 @@ def test_xgboost_search_refit_mlflow_children_and_warm_start(ctx):
     assert rep2.warm_start and rep2.warm_start[0].source.startswith(f"study {rep.study} trial ")
     assert "related task" in rep2.warm_start[0].why
     # it ran as trial 1, or as trial 0 when the first study's best was the default configuration itself
-    assert rep2.warm_start[0].trial == (0 if rep.best_trial == 0 else 1)
-    assert rep2.warm_start[0].params == {k: v for k, v in rep.best_params.items()}
+    assert rep2.warm_start[0].trial == (0 if rep.search_best_trial == 0 else 1)
+    assert rep2.warm_start[0].params == {k: v for k, v in rep.search_best_params.items()}
     assert "Warm start from" in rep2.summary
 
 

@@ -43,7 +43,7 @@ class TaskSpec(BaseModel):
     seed: int = Field(default=0, description="Seed of model init and shuffling in every trial.")
     hparams: dict = Field(default_factory=dict, description="Extra create_model arguments (pretrained, ...).")
     early_stopping_rounds: int = Field(default=30, ge=1, description="XGBoost early stopping on validation.")
-    cv_folds: int = Field(default=3, ge=1, le=10, description="XGBoost: the objective is the mean validation loss "
+    cv_folds: int = Field(default=5, ge=1, le=10, description="XGBoost: the objective is the mean validation loss "
                                                              "over the given split and cv_folds-1 re-splits of "
                                                              "train+val (small validation sets are noisy).")
 
@@ -144,8 +144,11 @@ def run_trial(spec: TaskSpec, params: dict, *, report: Optional[Report] = None,
 def _build_torch(spec: TaskSpec, params: dict, data):
     from tensor_agent.tools.core.zoo.registry import create_model
 
+    import torch
+
     variant = params.get("variant", spec.variant)
     hp = dict(spec.hparams)
+    torch.manual_seed(spec.seed)  # the initial weights: the same configuration builds the same model (refit = trial)
     if "dropout" in params and spec.modality != "text":
         hp["dropout"] = float(params["dropout"])
     handle = create_model(spec.family, variant=variant, input_spec=data.input_spec, num_classes=data.num_classes,
@@ -180,8 +183,15 @@ def _run_torch(spec: TaskSpec, params: dict, data, report: Optional[Report], dea
                         test_metrics=res.test_metrics, module=module, variant=variant, epochs_run=res.epochs_run,
                         stopped_reason=res.stopped_reason, history=res.history, wall_s=res.wall_s,
                         extra={"input_spec": handle.input_spec, "hparams": handle.extra.get("hparams"),
-                               "device": getattr(res, "device", "cpu"),
+                               "device": getattr(res, "device", "cpu"), "n_val": _size(data.val),
                                "tokenizer_path": data.meta.get("tokenizer_path")})
+
+
+def _size(split) -> Optional[int]:
+    try:
+        return len(split)
+    except TypeError:
+        return None
 
 
 def _numpy(split):
@@ -241,9 +251,13 @@ def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
 
         raise optuna.TrialPruned(f"pruned at round {prune.pruned}")
     scores = [float(model.best_score)]
+    accs = [_accuracy(model, Xva, yva)] if cls else []
     if spec.cv_folds > 1:
         for split in _resplits(Xtr, ytr, Xva, yva, spec.cv_folds, spec.seed, cls):
-            scores.append(float(_fit_xgb(spec, params, cls, eval_metric, split).best_score))
+            fold = _fit_xgb(spec, params, cls, eval_metric, split)
+            scores.append(float(fold.best_score))
+            if cls:
+                accs.append(_accuracy(fold, split[2], split[3]))
 
     def metrics(X, y) -> dict:
         if cls:
@@ -255,10 +269,17 @@ def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
 
     val = metrics(Xva, yva)
     val["cv_loss"] = float(np.mean(scores))
+    if cls:
+        val["cv_accuracy"] = float(np.mean(accs))
     rounds = int(model.best_iteration) + 1
     return TrialOutcome(value=val["cv_loss"], val_metrics=val, test_metrics=metrics(Xte, yte), module=model,
-                        variant=None, epochs_run=rounds, wall_s=time.perf_counter() - t0, extra={"device": "cpu"},
+                        variant=None, epochs_run=rounds, wall_s=time.perf_counter() - t0,
+                        extra={"device": "cpu", "n_val": len(yva), "folds": {"loss": scores, "accuracy": accs}},
                         stopped_reason="early_stopping" if rounds < model.n_estimators else "completed")
+
+
+def _accuracy(model, X, y) -> float:
+    return float((model.predict_proba(X).argmax(1) == y).mean())
 
 
 def _prune_callback(report: Report, metric: str):

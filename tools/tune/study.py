@@ -13,8 +13,8 @@ from tensor_agent.tools.core.context import ModelHandle
 
 from .objective import TaskSpec, run_trial
 from .report import TuneReport, WarmStart, importances, plot_history
-from .runner import (DEADLINE_ATTR, PARENT_ATTR, TASK_ATTR, TRIALS_ATTR, make_pruner, make_sampler, run_worker,
-                     study_spec)
+from .runner import (DEADLINE_ATTR, PARENT_ATTR, TASK_ATTR, TRIALS_ATTR, make_pruner, make_sampler, pruner_name,
+                     run_worker, study_spec)
 from .storage import open_storage, storage_url
 
 WORKER_GRACE_S = 120.0
@@ -79,13 +79,14 @@ def _run_workers(study, url: str, ctx, args, log, warnings: list[str]) -> int:
 
 
 def _best(study, spec: TaskSpec):
+    """(selected trial, why, best trial by validation score, COMPLETE trials); see select.py."""
     from optuna.trial import TrialState
 
+    from .select import select_trial
+
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not done:
-        return None, done
-    pick = max if spec.direction == "maximize" else min
-    return pick(done, key=lambda t: (t.value, -t.number)), done
+    chosen, why, top = select_trial(done, spec.metric, spec.direction)
+    return chosen, why, top, done
 
 
 def _refit(spec: TaskSpec, params: dict, ctx, run_id: Optional[str], study: str) -> tuple[ModelHandle, Any]:
@@ -163,18 +164,22 @@ def _finish(plan, ctx, study, spec, args, parent, warm, url, warnings, notes) ->
     """Refit the winner, importances, PNG and the report (inside the parent MLflow run)."""
     from tensor_agent.errors import UnsatisfiableError
 
-    best, done = _best(study, spec)
+    best, why, top, done = _best(study, spec)
     if best is None:
         raise UnsatisfiableError(f"no trial of study {study.study_name} completed ({_counts(study)})",
                                  hint="give the search more time or trials, or check the failed trials' errors")
     handle, out = _refit(spec, dict(best.params), ctx, parent.run_id, study.study_name)
+    if abs(out.value - best.value) > 1e-9 * max(1.0, abs(best.value)):
+        warnings.append(f"the refit of trial {best.number} scored {out.value:.6g} on validation, its trial "
+                        f"{best.value:.6g} (training is not bit-reproducible here)")
     imp = importances(study, warnings)
     png = ctx.settings.artifacts_dir / f"{study.study_name}.png"
     plot_history(study.get_trials(deepcopy=False), spec.metric, spec.direction, imp, png)
     parent.log_params({f"best_{k}": v for k, v in best.params.items()})
     parent.log_metrics({"best_value": best.value, **{f"test_{k}": v for k, v in out.test_metrics.items()},
                         **{f"val_{k}": v for k, v in out.val_metrics.items()}})
-    parent.set_tags({"tensor.device": out.extra.get("device", "cpu")})
+    parent.set_tags({"tensor.device": out.extra.get("device", "cpu"), "tune.selected_trial": best.number,
+                     "tune.selection": why[:500]})
     parent.log_artifact(png, "plots")
     parent.log_artifacts(handle.path, "model")
     parent.log_dict({"importances": imp, "best_params": best.params}, "tune.json")
@@ -193,7 +198,9 @@ def _finish(plan, ctx, study, spec, args, parent, warm, url, warnings, notes) ->
         study=study.study_name, storage=url, family=spec.family, variant=out.variant, dataset=spec.dataset,
         metric=spec.metric, direction=spec.direction, sampler=args.sampler, pruning=args.pruning,
         space=[p.name for p in spec.space], trials_requested=args.trials, trials=_counts(study),
-        best_value=best.value, best_params=dict(best.params), best_trial=best.number,
+        best_value=best.value, best_params=dict(best.params), best_trial=best.number, selection=why,
+        search_best_value=top.value, search_best_trial=top.number,
+        search_best_params=dict(top.params), pruner=pruner_name(spec, args.pruning),
         default_value=default.value if default else None, default_params=dict(default.params) if default else {},
         warm_start=ws, importances=imp, top_params=list(imp)[:3], test_metrics=out.test_metrics,
         val_metrics=out.val_metrics, model_path=handle.path, mlflow_run_id=parent.run_id, history_png=str(png),
@@ -238,11 +245,13 @@ def _remember(plan, ctx, study, spec: TaskSpec, report: TuneReport, args, warnin
 
 def _summary(r: TuneReport) -> str:
     parts = [f"Tuned {r.family} on {r.dataset}: {sum(r.trials.values())} trials ({', '.join(f'{v} {k}' for k, v in r.trials.items())}) "
-             f"in {r.wall_s:.0f}s with {r.sampler.upper()}" + (" + median pruning" if r.pruning else "") + "."]
-    parts.append(f"Best {r.metric} {r.best_value:.4g} (trial {r.best_trial}): " +
-                 ", ".join(f"{k}={_fmt(v)}" for k, v in r.best_params.items()) + ".")
+             f"in {r.wall_s:.0f}s with {r.sampler.upper()}" + (f" + {r.pruner}" if r.pruning else "") + "."]
+    if r.search_best_trial is not None and r.search_best_trial != r.best_trial:
+        parts.append(f"Best {r.metric} in the search {r.search_best_value:.4g} (trial {r.search_best_trial}).")
     if r.default_value is not None:
         parts.append(f"The default configuration scored {r.default_value:.4g}.")
+    parts.append(f"Refitted trial {r.best_trial} ({r.metric} {r.best_value:.4g}): " +
+                 ", ".join(f"{k}={_fmt(v)}" for k, v in r.best_params.items()) + f"; {r.selection}.")
     if r.test_metrics:
         parts.append("Refitted best model, test: " + ", ".join(f"{k} {v:.4g}" for k, v in r.test_metrics.items()) + ".")
     if r.top_params:
