@@ -458,7 +458,10 @@ def open_memory(settings: Any) -> Memory:
         InputError: the store is corrupted, unreadable, or from a newer schema (nothing is changed).
         BackendUnavailable: the Chroma server cannot be reached.
     """
-    return Memory(Store.open(settings))
+    from .sidecar import active
+
+    side = active(settings)  # the CLI opened this store in a second process (memory/sidecar.py)
+    return side if side is not None else Memory(Store.open(settings))
 
 
 __all__ = ["Memory", "open_memory"]

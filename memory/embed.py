@@ -11,6 +11,7 @@ Nothing is ever downloaded: the weights ship inside the installed package and th
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +29,7 @@ MAX_TOKENS = 128
 SMALL_BATCH = 32
 
 _MODEL: Any = None
+_NP_MODEL: Any = None
 _BF16: Any = None
 _LOCK = threading.Lock()
 
@@ -68,6 +70,18 @@ def get_model() -> Any:
 
             _MODEL = MiniLM(model_path(), max_tokens=MAX_TOKENS)
     return _MODEL
+
+
+def get_numpy_model() -> Any:
+    """The process-wide numpy encoder (`minilm_np.py`), for processes that have not imported torch."""
+    global _NP_MODEL
+    if _NP_MODEL is None:
+        with _LOCK:
+            if _NP_MODEL is None:
+                from .minilm_np import MiniLMNumpy
+
+                _NP_MODEL = MiniLMNumpy(model_path(), max_tokens=MAX_TOKENS)
+    return _NP_MODEL
 
 
 def _threads_for(n: int, current: int) -> int:
@@ -134,6 +148,9 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> list[list[float]]:
     """
     if not texts:
         return []
+    texts = [t if t.strip() else "(empty)" for t in texts]
+    if len(texts) < SMALL_BATCH and "torch" not in sys.modules:
+        return get_numpy_model().encode(texts).tolist()  # (N, 384): no torch import for a few sentences
     model = get_model()
     import torch
 
@@ -143,7 +160,7 @@ def embed(texts: Sequence[str], *, batch_size: int = 64) -> list[list[float]]:
         torch.set_num_threads(use)
     try:
         with _precision(torch):
-            vectors = model.encode([t if t.strip() else "(empty)" for t in texts], batch_size=batch_size)  # (N, 384)
+            vectors = model.encode(texts, batch_size=batch_size)  # (N, 384)
     finally:
         if use != threads:
             torch.set_num_threads(threads)

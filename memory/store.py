@@ -50,6 +50,27 @@ def _chroma_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
+def import_chromadb() -> Any:
+    """`import chromadb` (heavy: load late), without jsonschema's optional IRI format checker.
+
+    chromadb imports jsonschema, which imports `rfc3987_syntax` when it is installed (neptune-client and
+    `jsonschema[format]` bring it); that module builds an Earley grammar at import: 2-5 s of CPU on
+    every cold memory open, for a format chromadb never checks. It is blocked only while jsonschema is
+    first imported; a later `import rfc3987_syntax` elsewhere works as usual.
+    """
+    import sys
+
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # -> ImportError, which jsonschema skips
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    import chromadb
+
+    return chromadb
+
+
 def memory_path(settings: Any) -> Path:
     """The embedded store directory of a workspace (not created here)."""
     return Path(settings.home) / "memory"
@@ -192,7 +213,7 @@ class Store:
             raise InputError(f"memory store {self.path} is corrupted: {db.name}: {exc}", hint=hint) from exc
 
     def _open_embedded(self) -> None:
-        import chromadb  # heavy: load late
+        chromadb = import_chromadb()
 
         try:
             self._client = chromadb.PersistentClient(path=str(self.path), settings=_chroma_settings())
@@ -249,7 +270,7 @@ class Store:
 
     # --- server ---------------------------------------------------------------
     def _connect_http(self) -> None:
-        import chromadb  # heavy: load late
+        chromadb = import_chromadb()
 
         parsed = urlparse(self.url if "://" in str(self.url) else f"http://{self.url}")
         if parsed.scheme not in ("http", "https") or not parsed.hostname:

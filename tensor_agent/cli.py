@@ -80,6 +80,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
             render_plan(plan)
         return 0
+    if not args.no_memory and _uses_memory(message):
+        from tensor_agent.memory.sidecar import start
+
+        start(settings)  # chromadb loads in a second process while this one imports torch and LangGraph
     from tensor_agent.agent import TensorAgent
 
     agent = TensorAgent(args.home, progress=not args.json and sys.stderr.isatty() or args.progress,
@@ -97,6 +101,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for name, msg in result.errors.items():
         print(f"error: {name}: {msg}", file=sys.stderr)
     return result.exit_code if result.plan.addressed else 0
+
+
+def _uses_memory(message) -> bool:
+    """Whether this turn will read or write the memory (a guess from the plan; a wrong guess costs time only)."""
+    from tensor_agent.catalogue import tools_for
+    from tensor_agent.planner import rules_plan  # the rules back-end: no LLM call for a guess
+
+    try:
+        plan = rules_plan(message)
+    except TensorError:
+        return False
+    wanted = set(tools_for(("design", "train", "compress", "tune")))
+    return plan.addressed and (bool(wanted & set(plan.tools)) or "recall" in plan.intents)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
