@@ -37,28 +37,41 @@ def test_long_recall_is_512_tokens_and_a_bag_of_tokens_stays_at_chance():
     assert _bench().bag_of_tokens_accuracy(data) <= data.meta["chance"] + 0.05
 
 
-def test_chunked_scan_matches_the_library_recurrence():
+def test_fused_scan_matches_the_library_recurrence_and_its_gradients():
     import torch
     from transformers import MambaConfig, MambaModel
 
-    from tensor_agent.tools.core.zoo.families.scan import ChunkedScanMixer, chunked_scan, use_chunked_scan
+    from tensor_agent.tools.core.zoo.families.scan import ChunkedScanMixer, SelectiveScanFn, use_chunked_scan
 
     torch.manual_seed(0)
-    la, u = -torch.rand(2, 37, 3, 4), torch.randn(2, 37, 3, 4)
-    h, ref = torch.zeros(2, 3, 4), []
-    for t in range(37):
-        h = torch.exp(la[:, t]) * h + u[:, t]
-        ref.append(h)
-    assert torch.allclose(chunked_scan(la, u), torch.stack(ref, 1), atol=1e-5)
+    b, t, e, n = 2, 37, 3, 4
+    x, bm, cm = torch.randn(b, t, e), torch.randn(b, t, n), torch.randn(b, t, n)
+    dt, a = torch.rand(b, t, e) * 0.5, -torch.rand(e, n) * 3 - 0.1
+    args = [v.double().requires_grad_() for v in (x, dt, a, bm, cm)]
+
+    def steps(x, dt, a, bm, cm):  # the recurrence one step at a time
+        h, ys = torch.zeros(b, e, n, dtype=x.dtype), []
+        for i in range(t):
+            h = torch.exp(dt[:, i, :, None] * a) * h + (dt[:, i] * x[:, i])[..., None] * bm[:, i, None, :]
+            ys.append((h * cm[:, i, None, :]).sum(-1))
+        return torch.stack(ys, 1)
+
+    w = torch.randn(b, t, e, dtype=torch.double)
+    fast, ref = SelectiveScanFn.apply(*args), steps(*args)
+    assert torch.allclose(fast, ref, atol=1e-10)
+    for gf, gr in zip(torch.autograd.grad((fast * w).sum(), args), torch.autograd.grad((ref * w).sum(), args)):
+        assert torch.allclose(gf, gr, atol=1e-10)
     cfg = MambaConfig(vocab_size=20, hidden_size=16, num_hidden_layers=2, state_size=4, use_cache=False)
-    lib = MambaModel(cfg).eval()
-    fast = use_chunked_scan(copy.deepcopy(lib)).eval()
-    assert any(isinstance(m, ChunkedScanMixer) for m in fast.modules())
+    lib = MambaModel(cfg)
+    fast_model = use_chunked_scan(copy.deepcopy(lib))
+    assert any(isinstance(m, ChunkedScanMixer) for m in fast_model.modules())
     ids = torch.randint(0, 20, (2, 70))
-    with torch.no_grad():
-        a = lib(input_ids=ids, use_cache=False).last_hidden_state
-        b = fast(input_ids=ids, use_cache=False).last_hidden_state
-    assert torch.allclose(a, b, atol=1e-4)
+    outs = [m(input_ids=ids, use_cache=False).last_hidden_state for m in (lib, fast_model)]
+    assert torch.allclose(outs[0], outs[1], atol=1e-4)
+    for o in outs:
+        o.square().mean().backward()
+    for (name, p), q in zip(lib.named_parameters(), fast_model.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-4, rtol=1e-3), name
 
 
 def test_mamba_family_uses_the_parallel_scan_and_learns_a_short_recall():

@@ -246,9 +246,8 @@ def _mamba(d: dict, handle: Any) -> dict:
         from tensor_agent.tools.core.zoo.families import scan
 
         imports += "from transformers.models.mamba.modeling_mamba import MambaMixer\n"
-        classes = (f"CHUNK = {scan.CHUNK}\nLOG_A_MIN = {scan.LOG_A_MIN}\n\n\n" + _source(
-            scan.chunked_scan, scan.causal_depthwise_conv, scan.ChunkedScanMixer, scan.use_chunked_scan)
-            + "\n\n\n" + classes)
+        classes = (f"GROUP_ELEMENTS = {scan.GROUP_ELEMENTS}\n\n\n" + _source(*scan.CODEGEN_SOURCES)
+                   + "\n\n\n" + classes)
         backbone = f"use_chunked_scan({backbone})"
     return dict(title=f"A selective state-space model (Mamba) for sequences of {spec['shape'][0]} steps.",
                 requires="torch, transformers", imports=imports, classes=classes, config=cfg,
