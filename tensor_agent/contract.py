@@ -157,7 +157,7 @@ OPTIONS: dict[str, OptionSpec] = {
     "storage": _o("str", "Optuna storage URL (default: a journal file under the workspace)"),
     "study": _o("str", "Optuna study name (continue / join a study)"),
     "warm_start": _o("bool", "enqueue the best configurations of similar earlier tasks first"),
-    "pruning": _o("bool", "prune bad trials from per-epoch validation scores (MedianPruner)"),
+    "pruning": _o("bool", "prune bad trials from per-epoch validation scores (successive halving; XGBoost: median)"),
     "sampler": _o("str", "search sampler", choices=("tpe", "random")),
     "enqueue_default": _o("bool", "run the default configuration as the first trial"),
     # experiment tracking (track_experiment)

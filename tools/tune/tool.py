@@ -2,9 +2,10 @@
 
 Decides from the plan (architecture, data, settings, tune: trials / time budget / params) and the tune
 options only. Steps: task spec -> study in the shared storage -> default configuration and warm-start
-configurations enqueued -> trials (TPE + MedianPruner; N local workers; each an MLflow child run of one
-parent run) -> the best configuration refitted, saved and made the current model -> importances, history
-PNG, memory records.
+configurations enqueued -> trials (TPE + successive-halving / median pruning; N local workers; each an
+MLflow child run of one parent run) -> the selected configuration (the default unless another validates
+better beyond the noise, select.py) refitted, saved and made the current model -> importances, history PNG,
+memory records.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class TuneArgs(BaseModel):
     study: Optional[str] = Field(default=None, description="Study name (continue it when it exists).")
     warm_start: bool = Field(default=True, description="Enqueue best configurations of similar tasks first.")
     enqueue_default: bool = Field(default=True, description="Run the default configuration as trial 0.")
-    pruning: bool = Field(default=True, description="MedianPruner on per-epoch validation scores.")
+    pruning: bool = Field(default=True, description="Prune bad trials from per-epoch (per-round) validation scores.")
     sampler: str = Field(default="tpe", description="tpe or random.")
     use_memory: bool = Field(default=True, description="Read and write the vector memory.")
     seed: int = Field(default=0, description="Seed of the sampler and of every trial.")
