@@ -22,33 +22,95 @@ def make_diffusion_model(data: DataBundle, variant: Optional[str] = None):
     return create_model("diffusion", input_spec=data.input_spec, task="generation", **kw).module
 
 
-def _build_objective(net):
+#: decay of the exponential moving average of the weights that sampling uses (horizon ~200 steps), warmed
+#: up as (1 + n) / (10 + n) so the first hundred steps do not drag the average towards the random init
+EMA_DECAY = 0.995
+#: Min-SNR-gamma loss weighting (Hang et al., 2023): the noise error at timestep t is weighted by
+#: min(SNR(t), gamma) / SNR(t), so the nearly-clean timesteps no longer dominate the gradient
+MIN_SNR_GAMMA = 5.0
+
+
+class WeightEMA:
+    """An exponential moving average of a module's parameters, kept outside the module (the optimizer,
+    the state dict and checkpoints never see it); `copy_to` writes the average into the module."""
+
+    def __init__(self, decay: float = EMA_DECAY) -> None:
+        self.decay = float(decay)
+        self.shadow: Optional[list] = None
+        self.updates = 0
+
+    def update(self, module) -> None:
+        import torch
+
+        params = [p.detach() for p in module.parameters()]
+        if self.shadow is None:
+            self.shadow = [p.clone() for p in params]
+        d = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.shadow, params, 1 - d)  # shadow += (1 - d) * (param - shadow)
+        self.updates += 1
+
+    def copy_to(self, module) -> bool:
+        """Load the average into `module`; False when no update happened."""
+        import torch
+
+        if self.shadow is None:
+            return False
+        with torch.no_grad():
+            for p, s in zip(module.parameters(), self.shadow):
+                p.copy_(s)
+        return True
+
+
+def noise_schedule(num_train_timesteps: int, beta_schedule: str):
+    """alphas_cumprod (T,) of diffusers' DDPM/DDIM schedulers for 'linear' (1e-4 .. 0.02) or
+    'squaredcos_cap_v2' (cosine, Nichol & Dhariwal)."""
+    import torch
+
+    T = int(num_train_timesteps)
+    if beta_schedule == "squaredcos_cap_v2":
+        s = torch.linspace(0, T, T + 1) / T
+        ac = torch.cos((s + 0.008) / 1.008 * math.pi / 2) ** 2
+        betas = (1 - ac[1:] / ac[:-1]).clamp(max=0.999)
+    elif beta_schedule == "linear":
+        betas = torch.linspace(1e-4, 0.02, T)
+    else:
+        from tensor_agent.errors import InputError
+
+        raise InputError(f"unknown beta schedule {beta_schedule!r} (known: linear, squaredcos_cap_v2)")
+    return torch.cumprod(1 - betas, 0)
+
+
+def _build_objective(net, *, ema_decay: Optional[float] = EMA_DECAY, min_snr_gamma: Optional[float] = MIN_SNR_GAMMA):
     import torch
 
     class NoisePrediction(torch.nn.Module):
-        """DDPM training objective: forward(x0) returns predicted noise minus true noise (B, C, H, W)."""
+        """DDPM training objective: forward(x0) returns the (Min-SNR weighted) noise-prediction error
+        (B, C, H, W), whose mean square is the loss. Each training forward first folds the weights of the
+        previous optimizer step into the EMA."""
 
         def __init__(self, net):
             super().__init__()
             self.net = net
-            T = int(getattr(net, "num_train_timesteps", 1000))
-            sched = str(getattr(net, "beta_schedule", "linear"))
-            if sched == "squaredcos_cap_v2":
-                s = torch.linspace(0, T, T + 1) / T
-                ac = torch.cos((s + 0.008) / 1.008 * math.pi / 2) ** 2
-                betas = (1 - ac[1:] / ac[:-1]).clamp(max=0.999)
-            else:
-                betas = torch.linspace(1e-4, 0.02, T)
-            self.register_buffer("alphas_cumprod", torch.cumprod(1 - betas, 0), persistent=False)
-            self.T = T
+            self.T = int(getattr(net, "num_train_timesteps", 1000))
+            ac = noise_schedule(self.T, str(getattr(net, "beta_schedule", "linear")))
+            self.register_buffer("alphas_cumprod", ac, persistent=False)
+            self.ema = WeightEMA(ema_decay) if ema_decay else None
+            self.min_snr_gamma = min_snr_gamma
 
         def forward(self, x0):  # (B, C, H, W)
+            if self.training and self.ema is not None:
+                self.ema.update(self.net)
             b = x0.shape[0]
-            t = torch.randint(0, self.T, (b,))
+            t = torch.randint(0, self.T, (b,), device=x0.device)
             noise = torch.randn_like(x0)
             a = self.alphas_cumprod[t].view(b, 1, 1, 1)
             xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
-            return self.net(xt, t) - noise
+            err = self.net(xt, t) - noise
+            if self.min_snr_gamma:
+                snr = a / (1 - a)
+                err = err * (snr.clamp(max=self.min_snr_gamma) / snr).sqrt()
+            return err
 
     return NoisePrediction(net)
 
@@ -100,21 +162,35 @@ def save_grid(images, path: str | Path, title: str = "samples") -> str:
 
 
 def train_diffusion(data: DataBundle, config: TrainConfig, *, ctx=None, model=None, sample_path=None,
-                    n_samples: int = 64, sample_steps: int = 50, on_epoch=None) -> tuple[FitResult, Any, Optional[str]]:
+                    n_samples: int = 64, sample_steps: int = 50, on_epoch=None, ema_decay: Optional[float] = EMA_DECAY,
+                    min_snr_gamma: Optional[float] = MIN_SNR_GAMMA) -> tuple[FitResult, Any, Optional[str]]:
     """Train a noise-prediction UNet on `data` images; write a sample grid to `sample_path`.
 
-    Returns (FitResult with loss = noise MSE, the UNet module, the PNG path).
+    The returned UNet holds the EMA of the training weights (`ema_decay`; None: the last weights), which is
+    what sampling uses; val/test losses are measured on those weights.
+
+    Returns (FitResult with loss = Min-SNR weighted noise MSE, the UNet module, the PNG path).
     """
     import torch
 
+    from tensor_agent.tools.core.engine.loop import evaluate
+
     net = model if model is not None else make_diffusion_model(data)
-    objective = _build_objective(net)
+    objective = _build_objective(net, ema_decay=ema_decay, min_snr_gamma=min_snr_gamma)
     bundle = copy.copy(data)
     bundle.task = "denoising"
     tensors = lambda s: torch.utils.data.TensorDataset(s.tensors[0], torch.zeros(len(s.tensors[0])))
     bundle.train, bundle.val, bundle.test = tensors(data.train), tensors(data.val), tensors(data.test)
-    res = fit(objective, bundle, config, ctx=ctx, loss_fn=lambda out, y: out.pow(2).mean(), on_epoch=on_epoch)
+    loss_fn = lambda out, y: out.pow(2).mean()
+    res = fit(objective, bundle, config, ctx=ctx, loss_fn=loss_fn, on_epoch=on_epoch)
     res.model = net
+    if not res.diverged and objective.ema is not None:
+        objective.ema.update(net)  # the last optimizer step
+        if objective.ema.copy_to(net):
+            res.val_metrics = evaluate(objective, bundle, "val", loss_fn=loss_fn, config=config)
+            res.test_metrics = evaluate(objective, bundle, "test", loss_fn=loss_fn, config=config)
+            res.message = (res.message + "; " if res.message else "") + \
+                f"weights = EMA (decay {objective.ema.decay:g}) over {objective.ema.updates} steps"
     png = None
     if sample_path is not None and not res.diverged:
         net.eval()

@@ -70,8 +70,8 @@ class DiffusionFamily(Family):
         groups = min(8, min(chans))
         unet = UNet2DModel(sample_size=size, in_channels=in_c, out_channels=in_c, block_out_channels=tuple(chans),
                            layers_per_block=int(hp.get("layers_per_block", 1)), down_block_types=tuple(down),
-                           up_block_types=tuple(up), norm_num_groups=groups,
-                           attention_head_dim=int(hp.get("attention_head_dim", 8)))
+                           up_block_types=tuple(up), norm_num_groups=groups, add_attention=attn,
+                           attention_head_dim=int(hp.get("attention_head_dim", 8)))  # no attention: mid block too
         return DiffusionNet(unet, num_train_timesteps=int(hp.get("num_train_timesteps", 1000)),
                             beta_schedule=str(hp.get("beta_schedule", "linear")), vae=vae, image_shape=(c, h, h))
 
