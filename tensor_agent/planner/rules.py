@@ -423,7 +423,10 @@ def rules_plan(message: str | bytes | None) -> Plan:
         constraints_list.append(Constraint(name="question", value=followup[0], span=followup[1],
                                            text=clean[followup[1][0]:followup[1][1]]))
     if not intents and (modality or architecture or named):
-        intents = [lx.FALLBACK_INTENT]
+        # No request cue fired: the learned classifier reads the request when it is confident, else design.
+        from tensor_agent.planner.learned import fallback_intent
+
+        intents = [fallback_intent(low, lx.FALLBACK_INTENT)]
     for m in lx.UNKNOWN_MODEL_RE.finditer(clean):
         name = m.group(1)
         if not any(p.search(name.lower()) for _, p in lx.ARCH_CUES) and name.lower() not in ("tensor",):
