@@ -52,3 +52,33 @@ def test_no_default_or_nothing_complete():
     a, b = _t(0, 0.2), _t(1, 0.1)
     assert select_trial([a, b], "val_loss", "minimize")[0] is b
     assert select_trial([], "val_loss", "minimize") == (None, "", None)
+
+
+def test_pruners_per_family_kind():
+    from tensor_agent.tools.tune.objective import TaskSpec
+    from tensor_agent.tools.tune.runner import make_pruner, pruner_name
+
+    def spec(family):
+        return TaskSpec(family=family, dataset="digits", metric="val_accuracy", direction="maximize")
+
+    assert isinstance(make_pruner(spec("cnn")), optuna.pruners.SuccessiveHalvingPruner)
+    assert isinstance(make_pruner(spec("xgboost")), optuna.pruners.MedianPruner)
+    assert isinstance(make_pruner(spec("cnn"), enabled=False), optuna.pruners.NopPruner)
+    assert pruner_name(spec("cnn")) == "successive-halving pruning" and pruner_name(spec("xgboost")) == "median pruning"
+
+
+def test_successive_halving_prunes_a_weak_trial_at_the_first_rung():
+    """Three trials reached epoch 1 at 0.9; a fourth at 0.5 is not in the best third there."""
+    from tensor_agent.tools.tune.objective import TaskSpec
+    from tensor_agent.tools.tune.runner import make_pruner
+
+    study = optuna.create_study(direction="maximize", pruner=make_pruner(
+        TaskSpec(family="cnn", dataset="digits", metric="val_accuracy", direction="maximize")))
+    for v in (0.9, 0.91, 0.92):
+        t = study.ask()
+        t.report(v, 1)
+        assert not t.should_prune()
+        study.tell(t, v)
+    weak = study.ask()
+    weak.report(0.5, 1)
+    assert weak.should_prune()
