@@ -57,6 +57,15 @@ def active(settings: Any) -> Optional["SidecarMemory"]:
     return _ACTIVE.get(key) if key else None
 
 
+def stop(settings: Any, timeout: float = 30.0) -> None:
+    """Close the sidecar of `settings`' store (if one runs) and wait for it."""
+    key = _key(settings)
+    with _LOCK:
+        side = _ACTIVE.pop(key, None) if key else None
+    if side is not None:
+        side.close(timeout)
+
+
 def stop_all(timeout: float = 30.0) -> None:
     """Close every sidecar and wait for it (its writes are committed when it exits)."""
     with _LOCK:

@@ -80,18 +80,30 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
             render_plan(plan)
         return 0
+    side = None
     if not args.no_memory and _uses_memory(message):
-        from tensor_agent.memory.sidecar import start
+        from tensor_agent.memory import sidecar
 
-        start(settings)  # chromadb loads in a second process while this one imports torch and LangGraph
+        side = sidecar.start(settings)  # chromadb loads in a second process while this one imports torch
+    try:
+        return _answer(args, _invoke(args, message))
+    finally:
+        if side is not None:
+            sidecar.stop(settings)  # waits for the child: every record is written when `ask` returns
+
+
+def _invoke(args: argparse.Namespace, message):
     from tensor_agent.agent import TensorAgent
 
     agent = TensorAgent(args.home, progress=not args.json and sys.stderr.isatty() or args.progress,
                         remember=not args.no_memory)
     try:
-        result = agent.invoke(message, thread_id=args.thread, **_options(args.set))
+        return agent.invoke(message, thread_id=args.thread, **_options(args.set))
     finally:
         agent.close()
+
+
+def _answer(args: argparse.Namespace, result) -> int:
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

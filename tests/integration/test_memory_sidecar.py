@@ -110,3 +110,23 @@ def test_numpy_encoder_matches_the_torch_encoder():
     b = get_model().encode(texts)
     assert a.shape == b.shape == (3, 384)
     assert np.all((a * b).sum(1) >= 0.99999)
+
+
+def test_cli_ask_uses_the_sidecar_and_leaves_no_child_behind(tmp_path, monkeypatch, capsys):
+    """An in-process `ask` (as a host or a test calls it) writes its design record and stops its child."""
+    from tensor_agent.cli import main
+    from tensor_agent.memory import open_memory, sidecar
+
+    started = []
+    real_start = sidecar.start
+    monkeypatch.setattr(sidecar, "start", lambda s: started.append(real_start(s)) or started[-1])
+    home = tmp_path / "ws"
+    assert main(["ask", "@TENSOR design CNN architecture for image classification", "--home", str(home)]) == 0
+    assert len(started) == 1 and started[0]._proc is None          # started for this turn, then stopped
+    assert sidecar._ACTIVE == {}
+    from tensor_agent.config import Settings
+
+    mem = open_memory(Settings.from_env(home))
+    rows = mem.list("design")
+    assert [r["family"] for r in rows] == ["cnn"]
+    mem.close()
