@@ -24,6 +24,9 @@ def main() -> int:
     ap.add_argument("--planner-root", default=None, help="directory holding an older tensor_agent package")
     ap.add_argument("--threshold", type=float, default=None)
     ap.add_argument("--only", default=None, help="score only this held-out set")
+    ap.add_argument("--none-threshold", type=float, default=None,
+                    help="probability needed when no intent was found at all (default: learned.THRESHOLD_EMPTY)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every changed case")
     args = ap.parse_args()
     sys.path.insert(0, args.planner_root or str(ROOT))
     import importlib.util
@@ -39,7 +42,9 @@ def main() -> int:
 
     learned = load("learned")  # today's classifier, whichever planner is scored
     lt = load("learned_train")
-    learned.fallback_intent = lambda low, default: default  # the planner's own fallback: plain
+    learned.fallback_intent = lambda low, default: default  # the planner's own fallbacks: plain
+    learned.intent_when_empty = lambda low: None
+    none_threshold = args.none_threshold if args.none_threshold is not None else learned.THRESHOLD_EMPTY
     threshold = args.threshold if args.threshold is not None else learned.THRESHOLD
 
     seen: dict = {}
@@ -80,6 +85,13 @@ def main() -> int:
                 if label not in (None, "none", "design") and prob >= threshold:
                     mine = label
                     changed += 1
+            elif got is None:
+                label, prob = learned.predict(lt.request_low(c["text"]))
+                if label not in (None, "none", "design") and prob >= none_threshold:
+                    mine = label
+                    changed += 1
+            if args.verbose and mine != got:
+                print("   ", got, "->", mine, label, round(prob, 2), "gold", gold, "|", c["text"][:80].replace("\n", " "))
             combined += mine == gold
         print(f"{held:28s} n={n:4d} fallbacks={fallbacks:3d} changed={changed:3d}  primary: rules {100 * plain / n:5.1f}%"
               f"  rules+classifier {100 * combined / n:5.1f}%")

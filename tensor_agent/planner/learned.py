@@ -8,10 +8,10 @@ inference it is read with the standard library (zipfile + the ``.npy`` header, n
 planning path does not import numpy (~0.3-0.6 s cold); it is loaded on first use only, so a message
 that a cue answers never pays for it.
 
-The rules stay in charge: the model is asked only when the message names a family or a data
-modality but no request cue ("@TENSOR flag fraudulent card transactions ..." used to fall back to
-``design`` whatever it asked), and its answer is taken only when it is confident
-(:data:`THRESHOLD`); otherwise the fallback stands.
+The rules stay in charge: the model is asked only when no request cue fired -- the message names a
+family or a data modality ("@TENSOR flag fraudulent card transactions ..." used to fall back to
+``design`` whatever it asked), or nothing at all -- and its answer is taken only when it is confident
+(:data:`THRESHOLD`, :data:`THRESHOLD_EMPTY`); otherwise the fallback (design, or a clarification) stands.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from typing import Optional
 MODEL_PATH = Path(__file__).with_name("intent_model.npz")
 #: Probability the classifier needs before its intent replaces the rules' fallback.
 THRESHOLD = 0.45
+#: Probability needed when the rules found nothing to do at all (no cue, no family, no data cue).
+THRESHOLD_EMPTY = 0.4
 #: Number of hash buckets of the features.
 BUCKETS = 1 << 18
 
@@ -122,6 +124,12 @@ def predict(low: str) -> tuple[Optional[str], float]:
     exp = [math.exp(x - top) for x in logits]
     k = max(range(n_cls), key=exp.__getitem__)
     return labels[k], exp[k] / sum(exp)
+
+
+def intent_when_empty(low: str) -> Optional[str]:
+    """A request the cues missed entirely ("What is the KL term in a VAE actually doing?"), when confident."""
+    label, prob = predict(low)  # a bare "design" from nothing is too often thanks or chat: not taken
+    return label if label not in (None, "none", "design") and prob >= THRESHOLD_EMPTY else None
 
 
 def fallback_intent(low: str, default: str) -> str:

@@ -427,6 +427,11 @@ def rules_plan(message: str | bytes | None) -> Plan:
         from tensor_agent.planner.learned import fallback_intent
 
         intents = [fallback_intent(low, lx.FALLBACK_INTENT)]
+    elif not intents and low.strip():
+        from tensor_agent.planner.learned import intent_when_empty
+
+        guess = intent_when_empty(low)
+        intents = [guess] if guess else []
     for m in lx.UNKNOWN_MODEL_RE.finditer(clean):
         name = m.group(1)
         if not any(p.search(name.lower()) for _, p in lx.ARCH_CUES) and name.lower() not in ("tensor",):

@@ -62,3 +62,14 @@ def test_reader_refuses_object_arrays(tmp_path):
     np.save(raw, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         learned._read_npy(raw.read_bytes())
+
+
+def test_a_message_no_cue_reads_gets_the_classifier_request_but_never_a_bare_design(monkeypatch):
+    text = "@TENSOR the KL term of a VAE, what is it really up to"
+    monkeypatch.setattr(learned, "predict", lambda low: ("explain", 0.9))
+    plan = rules_plan(text)
+    assert plan.intents == ["explain"] and plan.peers == ["AXIOM"]
+    monkeypatch.setattr(learned, "predict", lambda low: ("design", 0.9))
+    assert rules_plan(text).intents == []
+    monkeypatch.setattr(learned, "predict", lambda low: ("explain", learned.THRESHOLD_EMPTY - 0.01))
+    assert rules_plan(text).intents == []
