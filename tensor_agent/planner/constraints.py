@@ -75,7 +75,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 _DEVICES = [
     ("mobile", r"\b(?:mobile|phones?|smartphones?|android|ios|iphones?|tablets?|on-device)\b"),
-    ("edge", r"\b(?:edge|raspberry(?: pi)?|jetson|microcontrollers?|mcu|embedded|iot|arduino|drones?|wearables?|coral)\b(?! cases?)"),
+    ("edge", r"\b(?:edge|raspberry(?: pi)?|jetson|microcontrollers?|mcu|embedded|iot|arduino|drones?|wearables?|coral)\b(?! cases?| footage| images?| photos?| imagery| videos?| inspections?| surveys?)"),
     ("gpu", r"\b(?:gpus?|cuda|a100|h100|v100|t4|rtx)\b"),
     ("cpu", r"\bcpus?\b|\blaptop\b"),
     ("server", r"\b(?:servers?|cloud|data ?cent(?:er|re)|cluster)\b"),

@@ -126,15 +126,17 @@ def predict(low: str) -> tuple[Optional[str], float]:
     return labels[k], exp[k] / sum(exp)
 
 
-def intent_when_empty(low: str) -> Optional[str]:
-    """A request the cues missed entirely ("What is the KL term in a VAE actually doing?"), when confident."""
+def intent_when_empty(low: str, exclude: frozenset[str] | set[str] = frozenset()) -> Optional[str]:
+    """A request the cues missed entirely ("What is the KL term in a VAE actually doing?"), when confident.
+    `exclude`: intents the message negates ("don't train it")."""
     label, prob = predict(low)  # a bare "design" from nothing is too often thanks or chat: not taken
-    return label if label not in (None, "none", "design") and prob >= THRESHOLD_EMPTY else None
+    return label if label not in (None, "none", "design", *exclude) and prob >= THRESHOLD_EMPTY else None
 
 
-def fallback_intent(low: str, default: str) -> str:
-    """The intent to use when no cue fired: the classifier's when confident and a request, else `default`."""
+def fallback_intent(low: str, default: str, exclude: frozenset[str] | set[str] = frozenset()) -> str:
+    """The intent to use when no cue fired: the classifier's when confident and a request, else `default`.
+    `exclude`: intents the message negates, never taken from the classifier."""
     label, prob = predict(low)
-    if label is None or label == "none" or prob < THRESHOLD:
+    if label is None or label == "none" or label in exclude or prob < THRESHOLD:
         return default
     return label

@@ -30,7 +30,8 @@ _NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|l
                 r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|"
                 r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b")
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
-           r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|drones?)")
+           r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|"
+           r"drones?(?! (?:footage|images?|photos?|imagery|videos?|shots|surveys?|pictures?|inspection)))")
 
 INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "design": _c(
@@ -46,6 +47,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|system that|tool that|thing that)\b",
+        r"\b(?:we|i) (?:need|want|have|would like|'d like) to (?:automatically )?(?:match|classify|predict|detect|rank|forecast|segment|recogni[sz]e|tag|sort|route|flag|identify|spot|cluster|recommend|categori[sz]e|triage|score|transcribe|caption|summari[sz]e|translate|generate|count|track objects)\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
         r"\bwhat to use\b", r"\bshould (?:i|we) (?:use|go with|pick|try)\b", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
@@ -62,13 +64,14 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bscaffold(?:ing)?\b", r"\bboilerplate\b",
         r"\bfrom scratch in\b", r"\brunnable\b", r"\b(?:look|looks|written|write it|it) in code\b", r"\bshow me (?:the |some )?code\b",
         r"\b(?:need|want) (?:the |some )?code\b", r"\b(?:keras|jax|flax|tensorflow|pytorch|torch|sklearn|scikit-learn) (?:version|port|implementation|code|equivalent)\b",
-        r"\bport (?:it|this|that|the [\w-]+|my [\w-]+) (?:model )?(?:to|into) (?:keras|jax|flax|pytorch|tensorflow)\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
-        r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
+        r"\bport (?:it|this|that|the [\w-]+|my [\w-]+) (?:model )?(?:to|into) (?:keras|jax|flax|pytorch|tensorflow)\b",
+        r"\b(?:translat\w*|convert\w*|rewrit\w*|port\w*|mov\w*|migrat\w*) (?:it|this|that|them|(?:the|my|our) (?:[\w-]+ ){0,3}(?:model|cnn|net|network|code|layer|module|implementation|[\w-]+)) (?:over )?(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch)\b", r"\bcode only\b|\bonly (?:the )?(?:model )?code\b|\bjust (?:the )?code\b",
+        r"\bwrite (?:a|an|the|me)\b(?! (?:[\w-]+ ){0,2}(?:pipelines?|manifests?|dockerfiles?|yaml|config\w*|helm|specs?|handlers?|archives?|charts?|deployments?|services?|endpoints?|readme|reports?|summary|docs?|documentation|emails?|paper|blog|posts?|tests?|plan|proposal)\b)",
     ),
     "train": _c(
         r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!once )(?<!after )(?<!until )(?<!before )(?<!while )(?<!when )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
-        r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:\w+ )?(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
+        r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:[\w-]+ ){0,3}(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
@@ -125,7 +128,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:list|show|see|display|print|view|enumerate)\w* (?:me )?(?:all )?(?:the |my |our |its )?(?:[\w-]+ ){0,3}(?:model )?versions\b",
         r"\b(?:list|show|see|display|print|view)\w* (?:me )?(?:all )?(?:the |my |our )?registered\b",
         r"\b(?:what|which|how many) (?:model )?versions? (?:of (?:[\w-]+ ){1,3})?(?:are|is|do|does|did|have|has|exist)\b",
-        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
+        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:runs|versions|experiments)\b (?:[\w-]+ ){0,2}compar(?:e|es|ed)\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
@@ -190,7 +193,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
-        r"\bassess\w*", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
+        r"\bassess\w*", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
         r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
         r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
@@ -206,7 +209,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
     ),
     "explain": _c(
-        r"\bexplain\w*", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b",
+        r"\bexplain\w*", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
         r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",
@@ -228,6 +231,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwhat did (?:the |our |my )?(?:best|last|previous|winning) (?:[\w-]+ ){0,2}(?:run|model|experiment|config\w*)s? ",
         r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
         r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
+        r"\bdid (?:the|our|my|that|this|last) (?:[\w-]+ ){0,6}(?:beat|outperform|win|improve|help|work|overfit|converge)\b",
         r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
@@ -258,7 +262,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
         r"\b(?:text|english|natural[- ]language|nl)[- ]to[- ](?:sql|code|bash)\b", r"\b(?:writes?|generat\w*) (?:[\w-]+ )?(?:sql|sql queries)\b",
         r"\bllms?\b", r"\bchat ?bots?\b", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
-        r"\bautocomplet\w*", r"\bcode (?:generation|completion|assistant)\b", r"\bstory ?tell\w*",
+        r"\bautocomplet\w*", r"\bcode (?:generation|completion|assistant)\b", r"\bcomplet\w* (?:[\w-]+ ){0,2}code\b", r"\bstory ?tell\w*",
         r"\bdialog(?:ue)? (?:system|agent|model)\b", r"\bgenerat\w* (?:\w+ )?(?:in the style|like shakespeare)\b",
         r"\bchar(?:acter)?[- ]level\b",
     ),
@@ -294,7 +298,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bx-?rays?\b", r"\bmri\b", r"\bct scans?\b", r"\bscans\b", r"\bsatellite\b", r"\baerial\b", r"\bdigits?\b",
         r"\bmnist\b", r"\bcifar\w*", r"\bimagenet\b", r"\bobject detection\b", r"\bdetect \w+ in (?:images|photos|video)\b",
         r"\bsegment\w*", r"\bcameras?\b", r"\bskin lesions?\b", r"\bfaces?\b", r"\bdefects?\b", r"\bvideos?\b",
-        r"\bhistopatholog\w*", r"\bradiolog\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
+        r"\bhistopatholog\w*", r"\bradiolog(?!\w* (?:reports?|notes|texts?|findings))\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
         r"\bhandwrit\w*", r"\bocr\b", r"\bmicroscop\w*", 
         
         r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bper frame\b", r"\bultrasound\b",
@@ -314,18 +318,19 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     "text": _c(
         r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews?\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
-        r"\btranslat\w*", r"\bsummari[sz]\w*", r"\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection)\b",
+        r"\btranslat(?!\w* (?:[\w-]+ ){0,3}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection)\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
         r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
         r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
         r"\bqueries\b", r"\bproduct descriptions?\b", r"\btopic\w*", r"\btoxic\w*", r"\bhate speech\b",
-        r"\bmedical notes\b", r"\bcontracts?\b", r"\b(?:user|customer|support|incoming) (?:questions|queries|requests|messages|complaints|inquiries)\b", r"\bresumes?\b", r"\bsupport messages\b", r"\b(?:chat|customer|user|support|incoming|inbound) messages?\b",
+        r"\bmedical notes\b", r"\bcontracts?\b", r"\b(?:radiology|pathology|medical|clinical|incident|bug|police|financial|annual|analyst|discharge|inspection|audit) reports?\b",
+        r"\bcvs\b", r"\bjob (?:ads|adverts|postings|descriptions|offers)\b", r"\bstack overflow\b", r"\bfaqs?\b", r"\b(?:user|customer|support|incoming) (?:questions|queries|requests|messages|complaints|inquiries)\b", r"\bresumes?\b", r"\bsupport messages\b", r"\b(?:chat|customer|user|support|incoming|inbound) messages?\b",
     ),
 }
 
 # Phrases that decide sequence-to-sequence text work (architecture t5, modality text).
 SEQ2SEQ = re.compile(
-    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat\w*|summari[sz]\w*|paraphras\w*|encoder[- ]decoder|"
+    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat(?!\w* (?:[\w-]+ ){0,3}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*|summari[sz]\w*|paraphras\w*|encoder[- ]decoder|"
     r"question generation|text simplification|grammar correction|headline generation|data-to-text|"
     r"convert \w+ (?:text|sentences) into)\b")
 
@@ -394,7 +399,7 @@ VELOCITY_CUES = re.compile(
     r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
 PRISM_CUES = re.compile(
     r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
-    r"\bimbalanc\w*|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
+    r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
     r"\blabel noise\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"

@@ -62,6 +62,16 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
     return found
 
 
+def _negated_intents(low: str) -> set[str]:
+    """Intents whose cues are there but negated ("I was going to train a ResNet but ..."): the classifier
+    must not bring them back."""
+    out = set()
+    for intent, patterns in lx.INTENT_CUES.items():
+        if any(negated(low, m.start()) for p in patterns for m in p.finditer(low)):
+            out.add(intent)
+    return out
+
+
 def _device_deploy(low: str, span: tuple[int, int]) -> bool:
     """A deploy word aimed at a device ("deploy it on a phone") when nothing says serving."""
     word = low[span[0]:span[1]]
@@ -183,7 +193,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     if "text_generation" in hits:
         weak = all(re.match(r"llms?|gpt|language|causal|autoregressive|generative|assistant|conversational",
                             low[i:i + 14]) for i in hits["text_generation"])
-        routing = re.search(r"\brout(?:e|er|ers|ing)\b|\bintent (?:classif\w*|detection)\b|\bclassify (?:the )?(?:user )?(?:messages|queries|intents)\b", low)
+        routing = re.search(r"\brout(?:e|es|ed|er|ers|ing)\b|\bclassif\w*|\bintent (?:classif\w*|detection)\b|\bclassify (?:the )?(?:user )?(?:messages|queries|intents)\b", low)
         chat = all(re.match(r"chat ?bots?|conversational|assistant", low[i:i + 14]) for i in hits["text_generation"])
         if not ((weak and classify) or (chat and routing)):
             return "text_generation"
@@ -196,7 +206,11 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
             return "graph"
     if "sequence" in hits:
         strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry|next\b|predict", low[i:i + 9])]
-        tabular_file = re.search(r"\bcsv\b|\bcolumns?\b|\bspreadsheets?\b|\btabular\b|\bparquet\b", low)
+        tabular_file = re.search(r"\bcsv\b|\bcolumns?\b|\bspreadsheets?\b|\btabular\b|\bparquet\b|\btables?\b|\brows?\b|\b\d+ features\b", low)
+        soft = re.compile(r"(?:daily|weekly|monthly|hourly|quarterly|yearly|per-minute|minute-level|hour-level|next|\d+ (?:years|months|weeks|days)|"
+                          r"clickstream|sales|demand|forecast)")
+        if tabular_file and strong and all(soft.match(low, i) for i in strong) and "tabular" in hits:
+            strong = []  # "monthly sales ... columns in our spreadsheet": a table of features, one row per entity
         if strong or not any(k in hits for k in ("image", "text", "tabular")) and not tabular_file:
             return "sequence"
     rest = {k: v for k, v in hits.items() if k in ("image", "tabular", "text")}
@@ -426,11 +440,11 @@ def rules_plan(message: str | bytes | None) -> Plan:
         # No request cue fired: the learned classifier reads the request when it is confident, else design.
         from tensor_agent.planner.learned import fallback_intent
 
-        intents = [fallback_intent(low, lx.FALLBACK_INTENT)]
+        intents = [fallback_intent(low, lx.FALLBACK_INTENT, exclude=_negated_intents(low))]
     elif not intents and low.strip():
         from tensor_agent.planner.learned import intent_when_empty
 
-        guess = intent_when_empty(low)
+        guess = intent_when_empty(low, exclude=_negated_intents(low))
         intents = [guess] if guess else []
     for m in lx.UNKNOWN_MODEL_RE.finditer(clean):
         name = m.group(1)
