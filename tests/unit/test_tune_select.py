@@ -68,13 +68,13 @@ def test_pruners_per_family_kind():
 
 
 def test_successive_halving_prunes_a_weak_trial_at_the_first_rung():
-    """Three trials reached epoch 1 at 0.9; a fourth at 0.5 is not in the best third there."""
+    """Four trials reached epoch 1 at 0.9; a fifth at 0.5 is not in the best quarter there."""
     from tensor_agent.tools.tune.objective import TaskSpec
     from tensor_agent.tools.tune.runner import make_pruner
 
     study = optuna.create_study(direction="maximize", pruner=make_pruner(
         TaskSpec(family="cnn", dataset="digits", metric="val_accuracy", direction="maximize")))
-    for v in (0.9, 0.91, 0.92):
+    for v in (0.9, 0.91, 0.92, 0.93):
         t = study.ask()
         t.report(v, 1)
         assert not t.should_prune()
@@ -82,3 +82,21 @@ def test_successive_halving_prunes_a_weak_trial_at_the_first_rung():
     weak = study.ask()
     weak.report(0.5, 1)
     assert weak.should_prune()
+
+
+def test_resplits_overlap_so_the_t_test_is_corrected():
+    """Fold gains with t = 3.0 uncorrected (passes 2.13) but 1.83 after Nadeau-Bengio's 1/k + n_val/n_train."""
+    base = [0.10, 0.12, 0.08, 0.11, 0.09]
+    gain = [0.04, 0.0, 0.03, 0.01, 0.03]
+    acc_d, acc_c = [0.95] * 5, [0.96] * 5
+
+    def pair(n_train, n_val):
+        d = _t(0, 0.1, source="default", folds={"loss": base, "accuracy": acc_d, "n_train": n_train, "n_val": n_val})
+        c = _t(1, 0.078, folds={"loss": [b - g for b, g in zip(base, gain)], "accuracy": acc_c,
+                                "n_train": n_train, "n_val": n_val})
+        return select_trial([d, c], "val_loss", "minimize")
+
+    chosen, why, _ = pair(341, 114)
+    assert chosen.number == 0 and "corrected t 1.8" in why
+    chosen, why, _ = pair(None, None)  # no sizes known: only 1/k, t = 3.0
+    assert chosen.number == 1 and "corrected t 2.99" in why

@@ -274,7 +274,8 @@ def _run_xgboost(spec: TaskSpec, params: dict, data, report: Optional[Report]):
     rounds = int(model.best_iteration) + 1
     return TrialOutcome(value=val["cv_loss"], val_metrics=val, test_metrics=metrics(Xte, yte), module=model,
                         variant=None, epochs_run=rounds, wall_s=time.perf_counter() - t0,
-                        extra={"device": "cpu", "n_val": len(yva), "folds": {"loss": scores, "accuracy": accs}},
+                        extra={"device": "cpu", "n_val": len(yva),
+                               "folds": {"loss": scores, "accuracy": accs, "n_train": len(ytr), "n_val": len(yva)}},
                         stopped_reason="early_stopping" if rounds < model.n_estimators else "completed")
 
 

@@ -1,19 +1,19 @@
 """Which trial is refitted: the default configuration unless another one validates better beyond the noise.
 
 The default configuration is trial 0 (enqueued; never pruned). A searched configuration replaces it only when
-its validation score beats the default's by more than one standard error:
+a one-sided test at level ALPHA (5%) says it validates better than the default:
 
-- validation accuracy (torch classifiers): the binomial standard error of the default's accuracy on the
-  validation set, sqrt(p (1 - p) / n), and at least one example (1 / n);
+- validation accuracy (torch classifiers): a z-test against the binomial standard error of the default's
+  accuracy on the validation set, sqrt(p (1 - p) / n), at least one example (1 / n);
 - XGBoost: the objective is the mean validation loss over k re-splits of train+val (the same splits for every
-  trial), so the comparison is paired: the mean fold-by-fold loss reduction must exceed its standard error,
-  and for a classifier so must the mean fold-by-fold accuracy gain (accuracy is what the test set measures;
-  a lower log-loss alone often comes with the same or a worse accuracy);
+  trial), so the comparison is paired over the splits: the corrected resampled t-test (Nadeau & Bengio 2003:
+  the variance of the fold differences times 1/k + n_val/n_train, because re-splits overlap) on the log-loss,
+  and for a classifier the mean fold accuracy (what the test set measures) must be higher too;
 - any other score: any improvement.
 
 Trials cut by the search's deadline (stopped for the time budget) are not picked: they trained fewer epochs than
 their refit would. Among the configurations that pass, the best validation score wins (ties: lower validation
-loss, then the earlier trial). Pure Python over Optuna's FrozenTrials.
+loss, then the earlier trial). Pure Python over Optuna's FrozenTrials (scipy for the t quantile).
 """
 
 from __future__ import annotations
@@ -22,8 +22,20 @@ import math
 import statistics
 from typing import Optional
 
-#: objective value per standard error a candidate must clear (1: one standard error)
-MIN_GAIN_SE = 1.0
+#: one-sided level of the test a searched configuration must pass to replace the default
+ALPHA = 0.05
+
+
+def _z_crit() -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - ALPHA)
+
+
+def _t_crit(dof: int) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(1 - ALPHA, dof))
 
 
 def _rank_key(t, maximize: bool):
@@ -32,27 +44,32 @@ def _rank_key(t, maximize: bool):
     return (t.value if maximize else -t.value, -loss, -t.number)
 
 
-def _gain_se(base: list, cand: list, lower_better: bool) -> Optional[tuple[float, float]]:
-    """Mean fold-by-fold improvement of `cand` over `base` and its standard error (paired: same splits)."""
+def _gain_se(base: list, cand: list, lower_better: bool, corr: float) -> Optional[tuple[float, float]]:
+    """Mean fold-by-fold improvement of `cand` over `base` and its corrected standard error (paired)."""
     if len(base) < 2 or len(base) != len(cand):
         return None
     diffs = [(a - b) if lower_better else (b - a) for a, b in zip(base, cand)]
-    return statistics.mean(diffs), statistics.stdev(diffs) / math.sqrt(len(diffs))
+    return statistics.mean(diffs), math.sqrt(statistics.variance(diffs) * corr)
 
 
 def _paired(default, cand) -> Optional[tuple[bool, str]]:
-    """Fold-by-fold comparison (XGBoost): the loss must be lower by more than its standard error and, for a
-    classifier, the accuracy (what the test set measures) higher by more than its standard error."""
+    """Corrected resampled t-test over the splits (XGBoost), one-sided at ALPHA, on the loss; a classifier's
+    mean fold accuracy must be higher as well."""
     d_f, c_f = default.user_attrs.get("folds") or {}, cand.user_attrs.get("folds") or {}
-    loss = _gain_se(d_f.get("loss") or [], c_f.get("loss") or [], lower_better=True)
+    k = len(d_f.get("loss") or [])
+    n_tr, n_va = d_f.get("n_train"), d_f.get("n_val")
+    corr = 1.0 / k + (n_va / n_tr if n_tr and n_va else 0.0) if k else 1.0
+    loss = _gain_se(d_f.get("loss") or [], c_f.get("loss") or [], True, corr)
     if loss is None:
         return None
-    ok = loss[0] > 0 and loss[0] > MIN_GAIN_SE * loss[1]
-    why = f"mean fold loss {loss[0]:+.3g} lower than the default's (standard error {loss[1]:.2g})"
-    acc = _gain_se(d_f.get("accuracy") or [], c_f.get("accuracy") or [], lower_better=False)
+    crit = _t_crit(k - 1)
+    t_stat = loss[0] / loss[1] if loss[1] > 0 else (math.inf if loss[0] > 0 else 0.0)
+    ok = loss[0] > 0 and t_stat > crit
+    why = f"mean fold loss {loss[0]:+.3g} lower than the default's (corrected t {t_stat:.2f}, needs {crit:.2f})"
+    acc = _gain_se(d_f.get("accuracy") or [], c_f.get("accuracy") or [], False, corr)
     if acc is not None:
-        ok = ok and acc[0] > 0 and acc[0] > MIN_GAIN_SE * acc[1]
-        why += f", mean fold accuracy {acc[0]:+.3g} (standard error {acc[1]:.2g})"
+        ok = ok and acc[0] > 0
+        why += f", mean fold accuracy {acc[0]:+.3g}"
     return ok, why
 
 
@@ -65,7 +82,9 @@ def _beats(default, cand, metric: str, maximize: bool) -> tuple[bool, str]:
     if metric == "val_accuracy" and n:
         p = min(max(float(default.value), 0.0), 1.0)
         se = max(math.sqrt(p * (1 - p) / n), 1.0 / n)
-        return gain > MIN_GAIN_SE * se, f"{metric} {gain:+.4g} over the default (standard error {se:.2g}, n={n})"
+        z = _z_crit()
+        return gain > z * se, (f"{metric} {gain:+.4g} over the default (needs more than {z:.2f} standard errors "
+                               f"of {se:.2g}, n={n})")
     return gain > 0, f"{metric} {gain:+.4g} over the default"
 
 
