@@ -264,22 +264,24 @@ class resources_path:
 
 
 def _long_recall(seed: int, val: float, test: float, n: int = 6000, seq_len: int = 512, n_values: int = 8,
-                 vocab_size: int = 20) -> DataBundle:
+                 vocab_size: int = 20, per_value: int = 1, n_noise: int = 1) -> DataBundle:
     """Long-range recall: the label is the value token that follows the one MARKER token.
 
-    Every sequence holds exactly the same multiset of tokens (each of the `n_values` value tokens
-    (seq_len - 1) // (2 * n_values) times, noise tokens [n_values, vocab_size - 1) for the rest, one marker
-    = vocab_size - 1), shuffled, with the marker placed before a random value occurrence anywhere in the
-    sequence. Token counts are identical for every row, so a bag-of-tokens model is exactly at chance
-    (1 / n_values); only a model that reads the order across the whole length can solve it.
+    Every sequence holds exactly the same multiset of tokens: each of the `n_values` value tokens
+    [0, n_values) `per_value` times, one marker (vocab_size - 1) and filler tokens (n_values, ... cycling
+    over `n_noise` of them) everywhere else, shuffled, with the marker placed right before a random value
+    occurrence. Token counts are identical in every row, so a bag-of-tokens model is exactly at chance
+    (1 / n_values); the marker and its value sit anywhere in the sequence (no fixed positions), so only a
+    model that reads the order across the whole length can solve it. With the defaults (each value once, one
+    filler token) the only thing that differs between rows is where the tokens are.
     """
     import numpy as np
 
-    if seq_len < 2 * n_values + 2:
-        raise InputError(f"long_recall needs seq_len >= {2 * n_values + 2}, got {seq_len}")
+    if seq_len < n_values * per_value + 2 or not 1 <= n_noise <= vocab_size - 1 - n_values or per_value < 1:
+        raise InputError(f"long_recall needs seq_len >= {n_values * per_value + 2} and at most "
+                         f"{vocab_size - 1 - n_values} noise tokens; got seq_len={seq_len}, n_noise={n_noise}")
     rng = np.random.default_rng(seed + 12345)
-    marker, n_noise = vocab_size - 1, vocab_size - 1 - n_values
-    per_value = (seq_len - 1) // (2 * n_values)
+    marker = vocab_size - 1
     base = np.concatenate([np.repeat(np.arange(n_values), per_value),
                            n_values + np.arange(seq_len - 1 - n_values * per_value) % n_noise])
     rows = rng.permuted(np.tile(base, (n, 1)), axis=1)  # (n, T-1), same counts in every row
