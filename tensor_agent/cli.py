@@ -81,7 +81,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             render_plan(plan)
         return 0
     side = None
-    if not args.no_memory and _uses_memory(message):
+    tools = _planned_tools(message)
+    if tools:
+        from tensor_agent.tools.core.plots import prestart
+
+        prestart()  # the PNG's child imports matplotlib now, in parallel
+    if not args.no_memory and _uses_memory(tools):
         from tensor_agent.memory import sidecar
 
         side = sidecar.start(settings)  # chromadb loads in a second process while this one imports torch
@@ -115,17 +120,25 @@ def _answer(args: argparse.Namespace, result) -> int:
     return result.exit_code if result.plan.addressed else 0
 
 
-def _uses_memory(message) -> bool:
-    """Whether this turn will read or write the memory (a guess from the plan; a wrong guess costs time only)."""
-    from tensor_agent.catalogue import tools_for
+def _planned_tools(message) -> list[str]:
+    """The tools (and "recall") this turn will likely use: a rules-planner guess that only decides what
+    to start early (a memory sidecar, a plot child); a wrong guess costs time, never a result."""
     from tensor_agent.planner import rules_plan  # the rules back-end: no LLM call for a guess
 
     try:
         plan = rules_plan(message)
     except TensorError:
-        return False
-    wanted = set(tools_for(("design", "train", "compress", "tune")))
-    return plan.addressed and (bool(wanted & set(plan.tools)) or "recall" in plan.intents)
+        return []
+    if not plan.addressed:
+        return []
+    return list(plan.tools) + (["recall"] if "recall" in plan.intents else [])
+
+
+def _uses_memory(tools: list[str]) -> bool:
+    """Whether the turn reads or writes the memory (design/train/compress/tune tools, or a recall)."""
+    from tensor_agent.catalogue import tools_for
+
+    return bool(set(tools_for(("design", "train", "compress", "tune"))) & set(tools)) or "recall" in tools
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

@@ -136,3 +136,22 @@ def test_xgboost_train_model_logs_every_round_in_few_batches(ctx, monkeypatch):
     assert wait_for_plots() == []
     assert Path(rep.curve_png).exists()
     assert "plots/curves.png" in [a.path for a in client.list_artifacts(rep.mlflow_run_id, "plots")]
+
+
+def test_a_prestarted_plot_child_draws_the_next_plot_and_a_spare_exits_cleanly(ctx, monkeypatch):
+    from tensor_agent.tools.core import plots
+    from tensor_agent.tools.train.report import plot_curves_async
+
+    monkeypatch.delenv("TENSOR_SYNC_PLOTS", raising=False)
+    plots.prestart()
+    spare = plots._SPARE
+    assert spare is not None and spare.poll() is None
+    history = [{"epoch": i, "train_loss": 1 / i, "val_loss": 1.2 / i, "lr": 0.1} for i in range(1, 6)]
+    png = Path(ctx.settings.artifacts_dir) / "p" / "curves.png"
+    plot_curves_async(history, png, "t", None)
+    assert plots._PENDING[-1][0] is spare and plots._SPARE is None   # the warm child got the job
+    assert plots.wait_for_plots() == [] and png.read_bytes()[:4] == b"\x89PNG"
+    plots.prestart()
+    unused = plots._SPARE
+    plots._drop_spare()                                              # no job: it exits with 0
+    assert unused.returncode == 0 and plots._SPARE is None

@@ -25,6 +25,40 @@ from typing import Any, Optional
 
 _PENDING: list[tuple[subprocess.Popen, str]] = []
 _LOCK = threading.Lock()
+_SPARE: Optional[subprocess.Popen] = None  # a child already importing matplotlib (see `prestart`)
+
+
+def _spawn(warm: bool = False) -> subprocess.Popen:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.Popen([sys.executable, "-m", "tensor_agent.tools.core.plots", *(["--warm"] if warm else [])],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+
+def prestart() -> None:
+    """Start one plot child now: it imports matplotlib while this process works, and the next
+    `draw_async` hands it its job (a cold CLI answer then does not wait ~1 s for matplotlib at exit)."""
+    global _SPARE
+    if os.environ.get("TENSOR_SYNC_PLOTS") == "1":
+        return
+    with _LOCK:
+        if _SPARE is None or _SPARE.poll() is not None:
+            _SPARE = _spawn(warm=True)
+
+
+def _take_child() -> subprocess.Popen:
+    global _SPARE
+    with _LOCK:
+        proc, _SPARE = _SPARE, None
+    return proc if proc is not None and proc.poll() is None else _spawn()
+
+
+def _drop_spare() -> None:
+    global _SPARE
+    with _LOCK:
+        proc, _SPARE = _SPARE, None
+    if proc is not None:
+        proc.stdin.close()  # an empty job: the child exits
+        proc.wait(timeout=30)
 
 
 def wait_for_plots(timeout: float = 60.0) -> list[str]:
@@ -44,6 +78,7 @@ def wait_for_plots(timeout: float = 60.0) -> list[str]:
 
 
 def _wait_at_exit() -> None:
+    _drop_spare()
     for path in wait_for_plots():
         print(f"warning: the plot {path} could not be drawn (set TENSOR_SYNC_PLOTS=1 to see why)",
               file=sys.stderr)
@@ -126,9 +161,7 @@ def draw_async(draw: str, payload: Any, path: str | os.PathLike, *, run=None,
         return draw_now(draw, payload, path, run=run, artifact_path=artifact_path)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     job = {"draw": draw, "payload": payload, "path": str(path), "log": _log_target(run, artifact_path)}
-    env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.Popen([sys.executable, "-m", "tensor_agent.tools.core.plots"], stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = _take_child()
     proc.stdin.write(json.dumps(job, default=str).encode())
     proc.stdin.close()
     with _LOCK:
@@ -137,7 +170,15 @@ def draw_async(draw: str, payload: Any, path: str | os.PathLike, *, run=None,
 
 
 def _child() -> int:
-    job = json.loads(sys.stdin.read())
+    if "--warm" in sys.argv[1:]:  # started by `prestart`: import matplotlib before the job arrives
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    text = sys.stdin.read()
+    if not text.strip():
+        return 0  # a spare child that got no job
+    job = json.loads(text)
     out = _resolve(job["draw"])(job["payload"], job["path"])
     if out:
         _log(out, job.get("log"))
