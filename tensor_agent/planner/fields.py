@@ -156,6 +156,7 @@ _REGISTRY_NAME = [
     re.compile(r"\b(?:of|for|from) (?:the )?(?:registered )?(?:model )?[\"'`]?([A-Za-z][\w.]*[-_][\w.-]*)[\"'`]?"
                r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
     re.compile(r"\b([A-Za-z][\w.]*[-_][\w.-]*)(?:'s)? (?:versions?|aliases|champion|challenger|registry)\b", re.I),
+    re.compile(r"\broll\s+" + _NAME + r"\s+back\b", re.I),
     re.compile(r"\b(?:roll(?:ing)? ?back|rollback|revert|promote|demote|archive|alias|tag|list|show)\s+" + _NAME
                + r"(?=\s+(?:to|as|back|from|in|on|versions?)\b|[\s]*[,.;:!?]|$)", re.I),
 ]
@@ -235,7 +236,7 @@ _ALIAS_NAMED = re.compile(r"\balias(?:ed)?\s+(?:it\s+|this\s+|that\s+|them\s+|(?
                           r"[\"'`]([a-z][\w-]{0,63})[\"'`]|\b(?:the|an?|new)\s+[\"'`]?([a-z][\w-]{0,63})[\"'`]?\s+alias\b")
 # Action cues, checked in message order; the first one that fires (not negated) is the action.
 _TRACK_ACTIONS: list[tuple[str, str]] = [
-    ("rollback", r"\broll(?:ing|s|ed)?[- ]?back\b|\brollback\b|\brevert\w*\b|\brestore (?:the )?(?:previous|old|last|earlier|prior)\b|"
+    ("rollback", r"\broll(?:ing|s|ed)?[- ]?back\b|\broll (?:[\w.-]+ ){1,3}back\b|\brollback\b|\brevert\w*\b|\brestore (?:the )?(?:previous|old|last|earlier|prior)\b|"
                  r"\bgo back to (?:the )?(?:previous|old|last|earlier|prior|version|v\d)"),
     ("archive", r"\barchiv(?:e|es|ed|ing)\b|\bretire\w*\b|\bdeprecat\w*\b"),
     ("alias", r"\balias\w*|\bpromot\w*|\bdemot\w*|\b(?:mark|tag|label|set|move|flag|make|point)\w* (?:[\w-]+ ){0,4}(?:as|to|the) "

@@ -27,7 +27,8 @@ _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?
 # Things people "build", "make" or "give me" that are not a model.
 _NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|ya?ml|dockerfiles?|pipelines?|"
                 r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
-                r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|"
+                r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|rates?|lrs?|hyper-?param\w*|"
+                r"dropout|settings|validation|evaluation|cross-validation|eval|backtest\w*|test harness|splits?|"
                 r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b")
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
            r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|"
@@ -48,6 +49,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|system that|tool that|thing that)\b",
         r"\b(?:we|i) (?:need|want|have|would like|'d like) to (?:automatically )?(?:match|classify|predict|detect|rank|forecast|segment|recogni[sz]e|tag|sort|route|flag|identify|spot|cluster|recommend|categori[sz]e|triage|score|transcribe|caption|summari[sz]e|translate|generate|count|track objects)\b",
+        r"^\W*(?:please |pls |can you |could you )?(?:predict|forecast|classify|detect|segment|recogni[sz]e|rank|identify|spot|sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e)\b",
+        r"\b(?:model|system|classifier|network|tool) (?:needs|has|should|must|is supposed) to (?:decide|tell|classify|detect|predict|flag|recogni[sz]e|determine|figure out|spot|rank|sort)\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b",
         r"\bwhat to use\b", r"\bshould (?:i|we) (?:use|go with|pick|try)\b", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
@@ -87,7 +90,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
         r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
         r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b",
-        r"\b(?:find|pick|get|choose|select|determine) (?:me )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
+        r"\b(?:find|pick|get|choose|select|determine|give|tell|suggest|recommend|show)\w* (?:me |us )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
         r"\b\d+ (?:optuna |search |random |tpe )?trials\b",
     ),
     "deploy": _c(
@@ -114,7 +117,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:track|log|record)\w* (?:[\w-]+ ){0,4}(?:in|to|with) " + _TRACKER,
         r"\blog(?:s|ging)? (?:it|this|that|them|the runs?|runs?|the metrics|metrics|everything|the experiments?|experiments?|results|the results|the training|training|params|parameters|artifacts)\b",
         r"\blog\w* (?:[\w-]+ ){0,4}(?:to|in|into|with) (?:mlflow|w&b|wandb|neptune|the tracker|the tracking server)\b",
-        r"\bregist(?:er|ers|ering)\b", r"\bregistered (?:as|under|in|with|to)\b", r"\b(?:get|have|want|need)\w* (?:it|this|that|them|the model) registered\b",
+        r"\bregist(?:er|ers|ering)\b", r"\b(?:an?|as (?:an?|the)?) (?:mlflow )?registered model\b", r"\broll (?:[\w.-]+ ){1,3}back\b", r"\bregistered (?:as|under|in|with|to)\b", r"\b(?:get|have|want|need)\w* (?:it|this|that|them|the model) registered\b",
         r"\b(?:publish|push|add|upload|save|put|log|send)\w* (?:[\w-]+ ){0,4}(?:to|in|into) (?:the |our |my |a )?(?:mlflow )?(?:model )?registry\b", r"\b(?:model|mlflow) registry\b", r"\bversion (?:it|this|that|them|(?:the|my|our) (?:[\w-]+ ){0,2}(?:model|classifier|network|checkpoint)s?)\b",
         r"\bnew (?:model )?version\b", r"\balias\w*", r"\bpromot(?:e|ing) (?:[\w-]+ ){0,3}(?:to|as) (?:production|prod|staging|champion)\b",
         r"\bpromot(?:e|ing) (?:it|this|the model|v\d+|version \d+)\b",
@@ -173,6 +176,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "estimate_data": _c(
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:data|samples|examples|images|photos|pictures|labels|labeled|annotations|rows|records|sentences|documents|texts|instances|points|observations|clips|hours|nodes|graphs|sequences|scans|shots|tokens|reviews)\b",
         r"\bdata (?:requirements?|size|budget|needs|volume)\b", r"\bdataset size\b",
+        r"\bwhat (?:accuracy|performance|f1|score|results?) (?:should|can|could|would|might|will) (?:we|i) (?:expect|get|reach|hope for)\b[^.?!]{0,40}\b(?:labels|labell?ed|examples|samples|images|data)\b",
         r"\b(?:annotation|labeling|labelling) (?:effort|time|budget|cost|workload|hours|plan)\b",
         r"\benough (?:\w+ )?(?:data|samples|examples|images|labels|training data)\b",
         r"\bestimat\w* (?:the |how )?(?:\w+ ){0,2}(?:data|dataset|samples|examples|labels|annotation|number)\b",
@@ -193,7 +197,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
-        r"\bassess\w*", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
+        r"\bassess\w*", r"\b(?:set up|build|create|plan|define|choose|pick|write) (?:a |an |the |our |my )?(?:proper |good |sound |robust |fair |rigorous |honest )?(?:validation|evaluation|cross-validation|eval|backtest\w*|test(?:ing)? (?:setup|protocol|plan|harness))\b", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
         r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
         r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
@@ -220,7 +224,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"transformers?|convolutions?|residual connections?|state space models?|ssms?|message passing|"
         r"knowledge distillation|quantization|pruning|weight decay|l1|l2|regularization|overfitting|"
         r"vanishing gradients?|softmax|cross[- ]entropy|embeddings?|positional encodings?|kl divergence|lottery ticket)\b",
-        r"\bwhat does (?:\w+ ){1,4}(?:do|mean)\b", r"\bwhat (?:is|are|'s) (?:the |a |an )?(?:[\w-]+ ){1,6}(?:actually |really )?(?:doing|for)\b(?! (?:my|our|the|this|a|an) )", r"\bhow (?:is|are) (?:\w+ ){1,4}(?:computed|calculated|derived)\b",
+        r"\bwhat does (?:\w+ ){1,4}(?:do|mean|change|compute|learn|represent|control|affect|buy (?:us|me))\b", r"\bwhat (?:is|are|'s) (?:the |a |an )?(?:[\w-]+ ){1,6}(?:actually |really )?(?:doing|for)\b(?! (?:my|our|the|this|a|an) )", r"\bhow (?:is|are) (?:\w+ ){1,4}(?:computed|calculated|derived)\b",
         r"^\W*how (?:does|do|is|are|can) (?!i\b|we\b|you\b|my\b|our\b)", r"\bwhat (?:can|can't|cannot) (?:an? |the )?(?!you\b|we\b|i\b)\w+ (?:represent|learn|do)\b",
     ),
     "recall": _c(
@@ -232,7 +236,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
         r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
         r"\bdid (?:the|our|my|that|this|last) (?:[\w-]+ ){0,6}(?:beat|outperform|win|improve|help|work|overfit|converge)\b",
-        r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
+        r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
         r"\bso far\b", r"\b(?:do|did) we have\b", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
@@ -254,7 +258,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\btext[- ]to[- ]image\b", r"\bimage[- ]to[- ]image\b",
         r"\b(?:turns?|convert\w*|translat\w*|transform\w*) (?:[\w-]+ ){0,3}into (?:realistic |real )?(?:photos?|images?|pictures?|paintings?|portraits?)\b", r"\bsuper[- ]?resolution\b", r"\binpaint\w*", r"\bupscal\w*",
         r"\bgenerative (?:\w+ ){0,2}(?:images?|vision)\b", r"\bstable diffusion\b", r"\bgans?\b",
-        r"\bimage (?:editing|denoising|restoration)\b", r"\bdenois\w* (?:\w+ )?images?\b",
+        r"\bimage (?:editing|denoising|restoration)\b", r"\bcolou?ri[sz]\w*", r"\bstyle transfer\b", r"\brestor\w* (?:old |damaged )?(?:[\w-]+ )?photos?\b", r"\bdenois\w* (?:\w+ )?images?\b",
     ),
     "text_generation": _c(
         r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with|draft(?:s|ing)?|craft(?:s|ing)?) (?:(?!from |with |using |based )[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
@@ -290,7 +294,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b",
         r"\bamino[- ]acids?\b", r"\bpeptides?\b", r"\bscada\b", r"\banomal\w* (?:[\w-]+ ){0,2}(?:metrics|logs|traffic|readings|signals)\b",
         r"\b(?:server|system|cpu|network|infrastructure) metrics\b",
-        r"\b(?:daily|weekly|monthly|hourly|quarterly|yearly|per-minute|minute-level|hour-level)\s+(?:[\w-]+\s+){0,2}(?:sales|revenue|demand|visits|traffic|prices|counts|orders|bookings|values|readings|usage|volumes?|data|figures|numbers|series|totals|consumption|load|footfall|returns)\b",
+        r"\b(?:daily|weekly|monthly|hourly|quarterly|yearly|per-minute|minute-level|hour-level)\s+(?:[\w-]+\s+){0,2}(?:sales|revenue|demand|visits|traffic|prices|counts|orders|bookings|values|readings|usage|volumes?|data|figures|numbers|series|totals|consumption|load|footfall|returns|rentals|history|histories|logs)\b",
         r"\bnext (?:week|month|day|quarter|year|hour)'?s?\b", r"\b\d+ (?:years|months|weeks|days) of (?:daily|weekly|monthly|hourly|historical|past)\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
     ),
     "image": _c(
@@ -304,7 +308,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bper frame\b", r"\bultrasound\b",
         r"\bretinopathy\b", r"\bfundus\b", r"\btelescopes?\b", r"\bcutouts?\b", r"\bimagery\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
         r"\blicense plates?\b", r"\btraffic signs?\b", r"\bdermoscop\w*", r"\blesions?\b", r"\bportraits?\b", r"\bselfies?\b",
-        r"\bparcels?\b(?= .*\bphotos?\b)", r"\bicons?\b", r"\b(?:rgb|grayscale|greyscale)\b", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
+        r"\bparcels?\b(?= .*\bphotos?\b)", r"\bicons?\b", r"\bwebcams?\b", r"\bcamera (?:feeds?|streams?)\b", r"\bvideo (?:feeds?|streams?)\b", r"\bsign[- ]language\b", r"\b(?:rgb|grayscale|greyscale)\b", r"\bblurry\b", r"\bscreenshots?\b", r"\bslides\b", r"\binsects?\b", r"\bwildlife\b",
     ),
     "tabular": _c(
         r"\btabular\b", r"\btables?\b(?! (?:comparing|showing|summari[sz]ing|listing|with (?:the )?(?:results|metrics|scores|numbers)|of (?:the )?(?:results|metrics|scores|runs|versions|trade-?offs|pros|options|differences)))", r"\bcsv\b", r"\bspreadsheets?\b", r"\bexcel\b", r"\bchurn\b", r"\bfraud\b",
@@ -316,12 +320,12 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bnumeric(?:al)? features\b", r"\bcategorical\b", r"\b(?:one )?rows? per\b", r"\bfeatures? per (?:store|customer|user|row|entity|patient|product)\b", r"\blead scoring\b", r"\bdefault risk\b", r"\bpricing\b",
     ),
     "text": _c(
-        r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews?\b", r"\bdocuments?\b", r"\btweets?\b",
+        r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
         r"\btranslat(?!\w* (?:[\w-]+ ){0,3}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection)\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
-        r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
-        r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
+        r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\btranscripts?\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
+        r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"(?<!sign-)(?<!sign )\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
         r"\bqueries\b", r"\bproduct descriptions?\b", r"\btopic\w*", r"\btoxic\w*", r"\bhate speech\b",
         r"\bmedical notes\b", r"\bcontracts?\b", r"\b(?:radiology|pathology|medical|clinical|incident|bug|police|financial|annual|analyst|discharge|inspection|audit) reports?\b",
         r"\bcvs\b", r"\bjob (?:ads|adverts|postings|descriptions|offers)\b", r"\bstack overflow\b", r"\bfaqs?\b", r"\b(?:user|customer|support|incoming) (?:questions|queries|requests|messages|complaints|inquiries)\b", r"\bresumes?\b", r"\bsupport messages\b", r"\b(?:chat|customer|user|support|incoming|inbound) messages?\b",

@@ -23,7 +23,9 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 _DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?:before|when|while|once|until|whenever|if)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+                        r"\b(?:is it|would it be|isn't it|is that|would that be|does it make sense|is there any point|is there a point|is it worth|worth it)"
+                        r"\s+(?:[\w']+\s+){0,3}(?:to|in)\s+$|"
                         r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
                         r"(?:we|i|they|we've|i've|they've|we're|i'm|we've been|i've been)"
                         r"\s+(?:already |just |currently |usually |recently |also )?$")
