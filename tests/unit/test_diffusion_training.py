@@ -99,5 +99,28 @@ def test_train_diffusion_returns_the_ema_weights():
         for p, s in zip(net2.parameters(), start):
             p.copy_(s)
     train_diffusion(data, cfg, model=net2, ema_decay=None)
-    diff = sum(float((a - b).abs().sum()) for a, b in zip(net.parameters(), net2.parameters()))
+    diff = sum(float((a - b).detach().abs().sum()) for a, b in zip(net.parameters(), net2.parameters()))
     assert diff > 1e-3
+
+
+def test_thread_probe_picks_a_candidate_and_leaves_no_trace(monkeypatch):
+    import torch
+
+    from tensor_agent.tools.core.engine.config import TrainConfig
+    from tensor_agent.tools.core.zoo.registry import create_model
+    from tensor_agent.tools.train.generative import _build_objective, _thread_choice, fastest_threads
+
+    net = create_model("diffusion", variant="unet-micro", input_spec={"kind": "image", "shape": [1, 8, 8]},
+                       task="generation").module
+    obj = _build_objective(net)
+    x0 = torch.rand(8, 1, 8, 8) * 2 - 1
+    before = torch.get_num_threads()
+    n, spent = fastest_threads(obj, x0, steps=1)
+    assert n in (1, 2) and spent > 0 and torch.get_num_threads() == before
+    assert all(p.grad is None for p in net.parameters()) and obj.ema.shadow is None  # EMA untouched
+    monkeypatch.delenv("TENSOR_THREADS", raising=False)
+    monkeypatch.setenv("TENSOR_DEVICE", "cpu")
+    cfg, note = _thread_choice(obj, x0, TrainConfig(time_budget_s=30))
+    assert cfg.num_threads in (1, 2) and cfg.time_budget_s < 30 and "probe" in note and obj.ema is not None
+    fixed, note = _thread_choice(obj, x0, TrainConfig(num_threads=1, time_budget_s=30))
+    assert fixed.num_threads == 1 and fixed.time_budget_s == 30 and note == ""  # a stated choice is kept
