@@ -23,7 +23,7 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 _DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:when|while|whilst|during)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
                         r"\b(?:is it|would it be|isn't it|is that|would that be|does it make sense|is there any point|is there a point|is it worth|worth it)"
                         r"\s+(?:[\w']+\s+){0,3}(?:to|in)\s+$|"
                         r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
@@ -38,6 +38,9 @@ _SERVING = re.compile(r"\b(?:docker|containers?|containeri[sz]\w*|torch-?serve|t
 _NEW_REQUEST = re.compile(r"(?:\bthen|\band|\balso|;|\?|\bplease|\bcan you|\bcould you|\bwould you|\bnext|\bafterwards)\s*(?:\w+\s+){0,3}$")
 _CLASSIFY = re.compile(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*|\bdetect\w*|\bner\b|\bextract\w*|\brout(?:e|er|ers|ing)\b|\btag\w*|\bintents?\b|"
                          r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*")
+# A sentence to another agent that gives it a task (a verb, not a question or thanks).
+_HANDOFF = re.compile(r"[\s,:]*(?:please |pls |can you |could you )?(?!thanks|thank|what|why|how|is |are |do |does |did |has |have |who|when|where)"
+                      r"[a-z]+(?<!ed)(?<!ing) (?:the|our|my|a|an|it|this|that|these|those|some|all|\w+s)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?;\n]|\b(?:then|and then|also|after that|afterwards|next)\b")
 
 
@@ -97,6 +100,13 @@ def _new_request_at(low: str, start: int, after: int = 0) -> bool:
 def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
     """"compare my last 5 runs", "log my last run to W&B": the runs are what the tracking verb acts
     on, not a question about past results."""
+    if "track" in spans and "evaluate" in spans:  # "log the confusion matrix and metrics of this run to MLflow"
+        ts = [s for s, _ in spans["track"]]
+        rest = [sp for sp in spans["evaluate"] if not any(t < sp[0] <= t + 40 and _same_clause(low, t, sp[0]) for t in ts)]
+        if rest:
+            spans["evaluate"] = rest
+        else:
+            del spans["evaluate"]
     if "track" not in spans or "recall" not in spans:
         return
     track_starts = [s for s, _ in spans["track"]]
@@ -261,7 +271,7 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
                                                              and not _CLASSIFY.search(low))),
         inductive=bool(re.search(r"\binductive\b|\bunseen nodes\b|\bmillions? of (?:nodes|users)\b|\blarge(?:-scale)? graphs?\b|"
                                  r"\bsampl\w* neighbo\w*|\bbillion\b|\bnew nodes\b|\buser-item\b|\brecommend\w*|"
-                                 r"\b\d+(?:\.\d+)?\s*(?:m|b|bn|million|billion)\b\s*(?:nodes|users|edges|accounts)\b|"
+                                 r"\b\d+(?:\.\d+)?\s*(?:m|b|bn|million|billion)\b[\s-]*(?:nodes?|users?|edges?|accounts?)\b|"
                                  r"\b(?:new|unseen|incoming|fresh) (?:nodes|accounts|users|items|products|customers|papers|vertices)\b", low)),
         attention=bool(re.search(r"\battention\b|\bheterophil\w*|\bimportance of neighbo\w*|\bweigh\w* neighbo\w*", low)),
     )
@@ -325,6 +335,9 @@ def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[s
     for name, at in other_mentions(text):  # "ask @PRISM to ..." delegates explicitly
         if name in PEERS and lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()):
             peers.add(name)
+        elif name == "PRISM" and intents and _HANDOFF.match(text, at + len(name) + 1) and \
+                re.search(r"(?:^|[.;!?\n]|\band)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$", text[max(0, at - 40):at]):
+            peers.add(name)  # "@PRISM balance the classes; @TENSOR then train ...": the data is handed off to PRISM
     return sorted(peers)
 
 

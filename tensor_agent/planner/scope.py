@@ -67,7 +67,7 @@ def mask_other_agents(text: str) -> str:
 _NEGATION = re.compile(
     r"(?:\b(?:there'?s no need to|no need to|no need for|not going to|not planning to|not trying to|never mind|"
     r"not asking(?: you)? (?:to|for)|(?:don'?t|do not|won'?t|will not|wouldn'?t) (?:want|need|ask)(?: you)?(?: to| for| any)?|"
-    r"not (?:interested in|looking to|looking for)|(?:was|were) (?:going|planning|about|hoping) to|had (?:planned|wanted|hoped) to|(?:don'?t|do not) bother (?:with|to)|"
+    r"not (?:interested in|looking to|looking for)|(?:ignore|disregard|scratch|forget) (?:my |the |what i said in (?:my |the )?)?(?:previous |last |earlier |other )?(?:message|request|question|comment|idea|point)s? (?:about|on|re:?|regarding|asking for)|(?:was|were) (?:going|planning|about|hoping) to|had (?:planned|wanted|hoped) to|(?:don'?t|do not) bother (?:with|to)|"
     r"(?<!n't )(?<!not )forget(?: about)?|rather than|instead of|"
     r"don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|"
     r"no|not|never|without|nor|neither|skip(?:ping)?|avoid(?:ing)?|"
