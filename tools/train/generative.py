@@ -202,10 +202,10 @@ def _thread_choice(objective, x0, config: TrainConfig) -> tuple[TrainConfig, str
     if config.num_threads or os.environ.get("TENSOR_THREADS") or (os.cpu_count() or 1) < 2 \
             or select_device(config.device).kind != "cpu":
         return config, ""
-    n, spent = fastest_threads(objective, x0)
+    n, spent = fastest_threads(objective, x0, steps=1)
     update: dict[str, Any] = {"num_threads": n}
     if config.time_budget_s:
-        update["time_budget_s"] = max(config.time_budget_s - spent, 1.0)
+        update["time_budget_s"] = round(max(config.time_budget_s - spent, 1.0), 1)
     return config.model_copy(update=update), f"{n} CPU thread(s), the faster in a {spent:.1f} s probe"
 
 
@@ -230,7 +230,7 @@ def train_diffusion(data: DataBundle, config: TrainConfig, *, ctx=None, model=No
     tensors = lambda s: torch.utils.data.TensorDataset(s.tensors[0], torch.zeros(len(s.tensors[0])))
     bundle.train, bundle.val, bundle.test = tensors(data.train), tensors(data.val), tensors(data.test)
     loss_fn = lambda out, y: out.pow(2).mean()
-    config, threads_note = _thread_choice(objective, bundle.train.tensors[0][:config.batch_size], config)
+    config, threads_note = _thread_choice(objective, bundle.train.tensors[0][:min(config.batch_size, 32)], config)
     res = fit(objective, bundle, config, ctx=ctx, loss_fn=loss_fn, on_epoch=on_epoch)
     res.model = net
     if threads_note:
