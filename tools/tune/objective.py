@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Optional
@@ -21,7 +22,11 @@ from .spaces import Param
 
 #: TrainConfig fields a trial may set
 CONFIG_PARAMS = ("lr", "weight_decay", "dropout", "batch_size", "schedule", "warmup_epochs", "lora_r", "lora_alpha")
-Report = Callable[[int, float], None]
+#: report(step, value, pruning score or None): the value is logged, the pruning score goes to the pruner
+Report = Callable[..., None]
+#: weight of the validation loss in the pruning score of an accuracy (ties of k/n accuracies broken by the loss;
+#: at most 1e-4 of accuracy, below one example of any validation set under 10,000)
+TIE_LOSS = 1e-5
 
 
 class TaskSpec(BaseModel):
@@ -173,7 +178,10 @@ def _run_torch(spec: TaskSpec, params: dict, data, report: Optional[Report], dea
 
     def on_epoch(rec: dict) -> None:
         if report is not None and rec.get(key) is not None:
-            report(int(rec["epoch"]), float(rec[key]))  # may raise optuna.TrialPruned
+            value, loss = float(rec[key]), rec.get("val_loss")
+            score = value - TIE_LOSS * min(float(loss), 10.0) if key == "val_accuracy" and loss is not None and \
+                math.isfinite(float(loss)) else None
+            report(int(rec["epoch"]), value, score)  # may raise optuna.TrialPruned
 
     res = fit(module, data, config, on_epoch=on_epoch)
     if res.diverged:

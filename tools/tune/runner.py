@@ -133,9 +133,9 @@ def _one_trial(study, trial, spec: TaskSpec, ctx, parent: Optional[str], deadlin
     with mlflow_run(ctx, f"{study.study_name}-trial-{trial.number}", parent_run_id=parent, tags=tags) as run:
         run.log_params(params)
 
-        def report(step: int, value: float) -> None:
+        def report(step: int, value: float, score: Optional[float] = None) -> None:
             steps.append((step, value))
-            trial.report(value, step)
+            trial.report(value if score is None else score, step)  # accuracy ties broken by the loss
             if not baseline and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at step {step}")
 
