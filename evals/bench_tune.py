@@ -109,7 +109,7 @@ def _warm_up() -> str:
 def bench_pruning(q: bool) -> None:
     """The same search (TPE, same space, seed, budget) with and without pruning; the order of the two runs
     alternates over the repeats, after a warm-up."""
-    budget, repeats = (40, 1) if q else (180, 1)
+    budget, repeats = (40, 1) if q else (180, 2)
     home = _warm_up()  # one workspace for both searches (no warm start, no memory: they do not see each other)
     totals = {True: [], False: []}
     for r in range(repeats):
