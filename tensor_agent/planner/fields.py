@@ -28,7 +28,7 @@ _TECHNIQUES: list[tuple[str, str]] = [
     ("int8", r"\bint ?8\b|\b8[- ]?bit\b|\bquantiz\w*|\bquantis\w*"),
     ("structured_pruning", r"(?<!un)structured pruning\b|\bchannel pruning\b|\bprun\w+ (?:\w+ )?(?:channels|filters|heads)\b"),
     ("lottery_ticket", r"\blottery[- ]tickets?\b"),
-    ("pruning", r"\bprun(?:e|ed|es|ing)\b|\bsparsif\w*|\bmagnitude pruning\b"),
+    ("pruning", r"\bprun(?:e|ed|es|ing)\b(?! (?:of )?(?:the )?(?:bad |unpromising |poor |weak |slow |losing |hopeless )?(?:trials|ones|runs|configs|configurations))|\bsparsif\w*|\bmagnitude pruning\b"),
     ("distillation", r"\bdistill(?:s|ed|ing|ation)?\b(?!-?bert|-?gpt|-?roberta)|\bteacher[- ]student\b"),
     ("onnx", r"\bonnx\b"),
     ("torchscript", r"\btorchscript\b|\btorch\.jit\b|\btorch\.export\b"),

@@ -90,7 +90,8 @@ def negated(low: str, start: int) -> bool:
     if not m:
         return False
     between = m.group(1)
-    if re.search(r"\b(?:and|or)\b", between) and not re.fullmatch(r"(?:[\w'-]+\s+){0,2}[\w-]+(?:ing|ion|s)\s+(?:and|or|nor)\s+", between):
+    if re.search(r"\b(?:and|or)\b", between) and not re.fullmatch(r"(?:[\w'-]+\s+){0,2}[\w-]+(?:ing|ion|s)\s+(?:and|or|nor)\s+", between) \
+            and not re.fullmatch(r"(?:[\w'-]+\s+){0,1}[\w-]+\s+(?:or|nor)\s+", between):  # "don't implement or train it"
         return False  # "don't train it and deploy it": the negation ended with its clause
     return not _SCOPE_BREAK.search(between)
 

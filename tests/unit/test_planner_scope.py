@@ -155,3 +155,41 @@ def test_the_planner_keeps_no_copy_of_the_catalogue():
 ])
 def test_conditional_requests(text, intents):
     assert rules_plan(text).intents == intents
+
+
+@pytest.mark.parametrize("text,intents", [
+    # hypotheticals and yes/no questions about doing something are not requests to do it
+    ("@TENSOR suppose we prune 70% of the weights: will the accuracy survive? explain the theory", ["explain"]),
+    ("@TENSOR is it a bad idea to train a transformer on only 2k sentences? explain the risk", ["explain"]),
+    ("@TENSOR I was going to train a ResNet but maybe a ViT is better for 2M images? what do you think", ["design"]),
+    ("@TENSOR ignore my previous message about Docker; just train the MLP on the wine data", ["train"]),
+    ("@TENSOR design a network but don't implement or train anything yet", ["design"]),
+    # what a tracking verb logs is its object, not a request
+    ("@TENSOR can you log the confusion matrix and metrics of this run to MLflow?", ["track"]),
+    ("@TENSOR which runs had the best F1 last week? compare them", ["track"]),
+    # a task statement is a design request
+    ("@TENSOR predict the price of a used car from make, model, mileage and year", ["design"]),
+    ("@TENSOR the model needs to decide whether a support call transcript mentions a refund", ["design"]),
+    ("@TENSOR kick off 30 Optuna trials for the wine MLP, pruning bad ones", ["tune"]),
+])
+def test_scope_of_requests(text, intents):
+    assert rules_plan(text).intents == intents
+
+
+def test_a_data_hand_off_to_prism_adds_prism_other_peers_tasks_do_not():
+    assert "PRISM" in rules_plan("@PRISM balance the classes; @TENSOR you train the CNN once they're done").peers
+    plan = rules_plan("@ECLIPSE evaluate the BERT model on the test set; @TENSOR meanwhile quantize it to INT8")
+    assert plan.peers == ["VELOCITY"]
+
+
+@pytest.mark.parametrize("text,modality", [
+    ("@TENSOR predict monthly sales for each product using price, promo and season columns in our spreadsheet", "tabular"),
+    ("@TENSOR predict next week's footfall per store from 3 years of daily counts", "sequence"),
+    ("@TENSOR triage radiology reports into urgent / routine", "text"),
+    ("@TENSOR our chatbot needs a classifier that routes questions to the right FAQ section", "text"),
+    ("@TENSOR not a GNN please - just a plain gradient boosted model on the account features", "tabular"),
+    ("@TENSOR graph of the last 8 runs' loss curves please", None),
+    ("@TENSOR generate product thumbnails from text prompts", "image_generation"),
+])
+def test_modality_cues_in_context(text, modality):
+    assert rules_plan(text).modality == modality
