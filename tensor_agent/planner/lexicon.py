@@ -26,7 +26,7 @@ _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\
 _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
 # Things people "build", "make" or "give me" that are not a model.
 _NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|ya?ml|dockerfiles?|pipelines?|"
-                r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|search|dashboards?|comparison|table|"
+                r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|(?:hyper-?param\w*|random|grid|bayesian|optuna|hp|lr) search|dashboards?|comparison|table|"
                 r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|rates?|lrs?|hyper-?param\w*|"
                 r"dropout|settings|validation|evaluation|cross-validation|eval|backtest\w*|test harness|splits?|"
                 r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b")
@@ -47,7 +47,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
         r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
-        r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|system that|tool that|thing that)\b",
+        r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|baseline|solution|approach|system that|tool that|thing that)\b",
         r"\b(?:we|i) (?:need|want|have|would like|'d like) to (?:automatically )?(?:match|classify|predict|detect|rank|forecast|segment|recogni[sz]e|tag|sort|route|flag|identify|spot|cluster|recommend|categori[sz]e|triage|score|transcribe|caption|summari[sz]e|translate|generate|count|track objects)\b",
         r"^\W*(?:please |pls |can you |could you )?(?:predict|forecast|classify|detect|segment|recogni[sz]e|rank|identify|spot|sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e)\b",
         r"\b(?:model|system|classifier|network|tool) (?:needs|has|should|must|is supposed) to (?:decide|tell|classify|detect|predict|flag|recogni[sz]e|determine|figure out|spot|rank|sort)\b",
@@ -74,7 +74,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "train": _c(
         r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!once )(?<!after )(?<!until )(?<!before )(?<!while )(?<!when )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
-        r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b))",
+        r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b|"
+        r"(?:ing)? (?:is|was|has been|'s|got|finished|completed|ended) (?:done|finished|complete|completed|over|running|stuck|\w+ed)?))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:[\w-]+ ){0,3}(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
@@ -85,15 +86,16 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:search|sweep|scan)\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay)",
         r"(?<!fine-)(?<!fine )\btun(?:e|es|ing)\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\w-]+ ){0,2})?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\w*)",
         r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
-        r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\b|\s*[,.;:!?]|\s*$)",
+        r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\b|\s*[,.;:!?]|\s*$|\s+\d+[.)])",
         r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
-        r"\bsearch (?:for (?:it|them|the best|good|better)|over|through|across)\b",
+        r"\bsearch (?:for (?:it|them|the best|good|better)|(?:over|through|across) (?:the |a |its )?(?:[\w-]+ )?(?:lrs?|learning rates?|hyper\w*|dropout|batch sizes?|depths?|widths?|values|params|parameters|configs?|configurations|grid|space|ranges?|settings|[{\[]))",
         r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
         r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
         r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b", r"\b(?:run|do|start|launch|kick off)\w* (?:a |an )?(?:quick |small |big )?(?:hyper-?param\w* )?(?:search|sweep)\b",
         r"\b(?:what|which) (?:[\w-]+ ){0,3}(?:lr|learning rate|batch size|dropout|weight decay|hyper-?param\w*|optimizer settings)s? (?:(?:and|or) (?:[\w-]+ ){0,3})?(?=should (?:i|we) (?:use|pick|set|choose))",
         r"\b(?:find|pick|get|choose|select|determine|give|tell|suggest|recommend|show)\w* (?:me |us )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
         r"\b\d+ (?:optuna |search |random |tpe )?trials\b",
+        r"\b(?:try|test|run|evaluate|compare|explore)\w* (?:\d+|a (?:few|dozen|bunch of)|several|many) (?:different |random )?(?:configs?|configurations|settings|combinations|variants|learning rates)\b",
     ),
     "deploy": _c(
         r"\bdeploy(?:s|ing)?\b(?!ed)", r"\bdeployment (?:manifests?|pipelines?|config\w*|packages?|yaml|spec|files?|targets?)\b",
@@ -104,13 +106,13 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?:locally|on localhost|on my (?:machine|laptop|computer))\b",
         r"\bcontaineri[sz]\w*", r"\bserv(?:e|ing) (?:both|all|the two|two|multiple|several)\b", r"\bsplit (?:the )?traffic\b|\btraffic split\b", r"\b(?:put|package|wrap|bundle|ship|pack|run|bake)\w* (?:[\w-]+ ){0,4}(?:in|into|inside|as) (?:a |an )?(?:docker )?containers?\b", r"\bdocker\w*", r"\btorch-?serve\b", r"\btf[- ]?serving\b", r"\btensorflow serving\b",
         r"\bk-?serve\b", r"\bkfserving\b", r"\binferenceservice\b", r"\bkubernetes\b", r"\bk8s\b", r"\bkubeflow\b", r"\bhelm\b",
-        r"\bship (?:it |this |that |the model |my model |our model )?(?:to|into) (?:production|prod)\b",
+        r"\bship (?:it |this |that |the model |my model |our model )?(?:to|into) (?:production|prod)\b", r"\bship(?: it| this| that| them)?\s*(?:[.!?;]|$)",
         r"\b(?:put|push|move|get|take|roll|ship|bring)\w* (?:[\w-]+ ){0,4}(?:out )?(?:in|into|to) (?:production|prod)\b",
         r"\bexpos(?:e|ing) (?:[\w-]+ ){0,4}(?:as|via|through|behind|with|over) (?:an? |the )?(?:rest |http |grpc |web )?(?:api|endpoint|service|server)\b",
         r"\bas (?:an? )?(?:rest |http |grpc |web )?(?:api|endpoint|(?:web |micro)service)\b",
         r"\bproductioni[sz]\w*", r"\bgo live\b",
         r"\b(?:http|rest|grpc|inference|prediction|serving|model) (?:endpoints?|apis?|servers?|services?)\b",
-        r"\b(?:an?|the) endpoint\b", r"\bfastapi\b", r"\bbentoml\b", r"\bseldon\b", r"\bmlflow models? serve\b",
+        r"\b(?:an?|the) endpoint\b", r"(?:/\w+|\bpredict|\bprediction|\binference|\bscoring) endpoints?\b", r"\bin front of (?:the |our |my )?(?:[\w-]+ )?model\b", r"\bfastapi\b", r"\bbentoml\b", r"\bseldon\b", r"\bmlflow models? serve\b",
         r"\bmanifests?\b", r"\bpipeline (?:for|on|in) (?:kubeflow|kfp|vertex)\b", r"\bkfp\b",
     ),
     "track": _c(
@@ -133,14 +135,15 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:list|show|see|display|print|view|enumerate)\w* (?:me )?(?:all )?(?:the |my |our |its )?(?:[\w-]+ ){0,3}(?:model )?versions\b",
         r"\b(?:list|show|see|display|print|view)\w* (?:me )?(?:all )?(?:the |my |our )?registered\b",
         r"\b(?:what|which|how many) (?:model )?versions? (?:of (?:[\w-]+ ){1,3})?(?:are|is|do|does|did|have|has|exist)\b",
-        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:which|what) (?:of (?:the |my |our )?)?(?:runs|experiments)\b", r"\b(?:graph|plot|chart|visuali[sz]e)\w* (?:of |for )?(?:the |my |our |all )?(?:last |latest |recent |previous |past )?(?:\d+ |[a-z]+ )?(?:runs?|experiments?|versions)'?\b", r"\b(?:runs|versions|experiments)\b (?:[\w-]+ ){0,2}compar(?:e|es|ed)\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
+        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:between|compare|diff\w*) (?:run|version|v)\s*[\w-]+ (?:and|with|to|vs\.?|versus) (?:run|version|v)\s*[\w-]+", r"\b(?:which|what) (?:of (?:the |my |our )?)?(?:runs|experiments)\b", r"\b(?:graph|plot|chart|visuali[sz]e)\w* (?:of |for )?(?:the |my |our |all )?(?:last |latest |recent |previous |past )?(?:\d+ |[a-z]+ )?(?:runs?|experiments?|versions)'?\b", r"\b(?:runs|versions|experiments)\b (?:[\w-]+ ){0,2}compar(?:e|es|ed)\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\bunfreez\w*", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
-        r"\bfeature[- ]extract\w*", r"\bfreez(?:e|ing) (?:the )?(?:\w+ )?(?:backbone|encoder|layers|base|weights)\b",
+        r"\bfeature[- ]extract\w*", r"\bfreez(?:e|ing) (?:the )?(?:\w+ )?(?:backbone|encoder|layers|base|weights)\b", r"\bfreez\w* (?:everything|all|the rest)\b",
+        r"\bpersonali[sz]\w* (?:it|them|(?:the|a|our|my) (?:[\w-]+ ){0,2}(?:model|network|classifier|detector|recogni[sz]er|net))\b", r"\bcustomi[sz]\w* (?:the |a |our |my )?(?:[\w-]+ ){0,2}model\b",
         r"\badapt(?:s|ing)? (?:a |an |the |my |this |it |our )?(?:[\w.-]+ ){0,3}(?:to|for)\b",
         r"\bspeciali[sz]\w* (?:a |an |the |my |our )?(?:[\w.-]+ ){0,3}(?:to|for|on)\b", r"\bdomain[- ]adapt\w*",
-        r"\bdomain adaptation\b", r"\binstruction[- ]tun\w*", r"\bcontinue(?:d)? (?:pre-?)?training\b",
+        r"\bdomain adaptation\b", r"\binstruction[- ]tun\w*", r"\bcontinue(?:d)? pre-?training\b",
         r"\blow-rank adaptation\b", r"\bprompt[- ]tuning\b", r"\bprefix[- ]tuning\b", r"\bretrain (?:the )?(?:last|top|head)\b",
         r"\badapt(?:s|ing)? (?:it|this|that|them|the model|my model|our model|the network)\b",
         r"\bfrozen (?:\w+ )?(?:backbone|encoder|base|layers|features)\b", r"\b(?:new|fresh|own|custom) (?:classification |linear )?head\b",
@@ -186,7 +189,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bsample size\b", r"\bhow long (?:will|would|does) (?:it take to )?(?:annotate|label)\b",
         r"\blearning curve\b", r"\bamount of (?:\w+ )?data\b", r"\bneed to (?:label|annotate|collect)\b",
         r"\bhow long (?:will|would|does|do) (?:the )?(?:annotation|labeling|labelling)\b",
-        r"\b\d[\w,.]*\s+(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
+        r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
         r"\bhow many more\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
@@ -199,7 +202,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
-        r"\bassess\w*", r"\bhow (?:confident|sure|certain) (?:can|should|could|may) (?:we|i) be\b",
+        r"\bassess\w*", r"\b(?:is|are) (?:our|the|my|this|these) (?:[\w%.-]+ ){0,3}(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)(?: \w+)? (?:trustworthy|reliable|real|meaningful|significant|believable|legit|solid)\b", r"\bhow (?:confident|sure|certain) (?:can|should|could|may) (?:we|i) be\b",
         r"\b(?:model|version|variant|system) [a-z0-9]{1,3} (?:really |actually )?(?:beats?|outperforms?|is better than)\b", r"\b(?:is|are|was|were) (?:[\w-]+ ){0,4}as (?:accurate|good|reliable|robust|precise) as\b", r"\bcheck (?:it|them|this|that|the model) (?:properly|carefully|rigorously|thoroughly)\b", r"\b(?:set up|build|create|plan|define|choose|pick|write) (?:a |an |the |our |my )?(?:proper |good |sound |robust |fair |rigorous |honest )?(?:validation|evaluation|cross-validation|eval|backtest\w*|test(?:ing)? (?:setup|protocol|plan|harness))\b", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
         r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
         r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
@@ -220,7 +223,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
         r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",
-        r"\bwalk (?:me |us )?through\b", r"\bdifference between\b", r"\bteach me\b", r"\beli5\b",
+        r"\bwalk (?:me |us )?through\b", r"\bdifference between\b(?! (?:run|version|v\d|runs|versions)\b)", r"\bteach me\b", r"\beli5\b",
         r"\bformula\w*", r"\bequations?\b", r"\bunderstand\b", r"\bwhat (?:is|are) (?:the )?(?:idea|point|role|purpose|meaning)\b",
         r"\bwhat(?:'s| is| are) (?:a |an |the )?(?:lora|attention|self-attention|batch ?norm\w*|layer ?norm\w*|dropout|"
         r"backprop\w*|gradient descent|adam\w*|lamb|momentum|cosine annealing|warm restarts|diffusion|"
@@ -284,7 +287,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "sequence": _c(
         r"\btime series\b", r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
-        r"\bsequences?\b(?! to sequence|-to-sequence)", r"\baudio\b", r"\bspeech\b", r"\bsounds?\b", r"\bgenom\w*",
+        r"\bsequences?\b(?! to sequence|-to-sequence| lengths?\b| len\b)", r"\baudio\b", r"\bspeech\b", r"\bsounds?\b", r"\bgenom\w*",
         r"\bdna\b", r"\brna\b", r"\bprotein sequences?\b", r"\bsensors?\b", r"\bsignals?\b", r"\becg\b", r"\beeg\b",
         r"\bstock (?:prices?|market)\b", r"\bclickstream\w*", r"\baccelerometer\w*", r"\bvibration\w*",
         r"\btelemetry\b", r"\blog (?:lines|streams?|data)\b", r"\bwaveforms?\b", r"\bmusic\b", r"\bvoice\b",

@@ -41,6 +41,9 @@ _CLASSIFY = re.compile(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*
 # A sentence to another agent that gives it a task (a verb, not a question or thanks).
 _HANDOFF = re.compile(r"[\s,:]*(?:please |pls |can you |could you )?(?!thanks|thank|what|why|how|is |are |do |does |did |has |have |who|when|where)"
                       r"[a-z]+(?<!ed)(?<!ing) (?:the|our|my|a|an|it|this|that|these|those|some|all|\w+s)\b", re.IGNORECASE)
+# A family named as the thing to replace or beat is not the one asked for.
+_REPLACED = re.compile(r"\b(?:better than|alternatives? to|other than|switch(?:ing)? (?:away )?from|replac(?:e|ing)|beyond|besides|apart from|"
+                       r"outperform\w*|beat(?:s|ing)?)\s+(?:a |an |the |our |my |plain |simple |vanilla |standard )?(?:[\w-]+ )?$")
 _SENTENCE_END = re.compile(r"[.!?;\n]|\b(?:then|and then|also|after that|afterwards|next)\b")
 
 
@@ -238,7 +241,8 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
 def _named_families(low: str) -> list[tuple[int, str]]:
     out = []
     for family, pat in lx.ARCH_CUES:
-        m = next((m for m in pat.finditer(low) if not negated(low, m.start())), None)  # "not a GNN please"
+        m = next((m for m in pat.finditer(low) if not negated(low, m.start()) and not _REPLACED.search(low[max(0, m.start() - 40):m.start()])),
+                 None)  # "not a GNN please", "anything better than a CNN for ...?"
         if m:
             out.append((m.start(), family))
     # "convolutional" inside "graph convolution" is gcn, not cnn.
