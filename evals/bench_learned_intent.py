@@ -42,8 +42,8 @@ def main() -> int:
 
     learned = load("learned")  # today's classifier, whichever planner is scored
     lt = load("learned_train")
-    learned.fallback_intent = lambda low, default: default  # the planner's own fallbacks: plain
-    learned.intent_when_empty = lambda low: None
+    learned.fallback_intent = lambda low, default, exclude=(): default  # the planner's own fallbacks: plain
+    learned.intent_when_empty = lambda low, exclude=(): None
     none_threshold = args.none_threshold if args.none_threshold is not None else learned.THRESHOLD_EMPTY
     threshold = args.threshold if args.threshold is not None else learned.THRESHOLD
 
