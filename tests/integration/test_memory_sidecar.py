@@ -49,8 +49,9 @@ def test_sidecar_and_in_process_store_agree(tmp_path):
             assert side.remember_turn(plan, results) == local.remember_turn(plan, results)
         args = ("tabular", "classification", "xgboost", ["mlp"], {})
         a, b = side.recommend(*args), local.recommend(*args)
-        assert (a.family, a.rationale, [f.score for f in a.fitness]) == (b.family, b.rationale,
-                                                                         [f.score for f in b.fitness])
+        assert (a.family, a.switched, [(f.family, f.score, f.n) for f in a.fitness]) == \
+            (b.family, b.switched, [(f.family, f.score, f.n) for f in b.fitness])
+        assert a.rationale.split(":")[0] == b.rationale.split(":")[0]  # the evidence it cites may tie in order
         assert sorted(a.fitness[0].outcome_ids) == sorted(b.fitness[0].outcome_ids)  # same second: any order
         assert len(a.fitness[0].outcome_ids) == 2
         # what the sidecar wrote is in the store: read it back in this process (not through the child)
