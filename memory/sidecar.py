@@ -122,7 +122,7 @@ class SidecarMemory:
         from .core import _as_dict
 
         plan = plan if isinstance(plan, dict) else _as_dict(plan)
-        results = {k: _as_dict(v) if _as_dict(v) is not None else v for k, v in (results or {}).items()}
+        results = {k: (d if (d := _as_dict(v)) is not None else v) for k, v in (results or {}).items()}
         return self._ask("remember_turn", plan=plan, results=results, errors=errors or {}, codes=codes or {})
 
     # --- everything else: the store in this process --------------------------------------------
