@@ -218,6 +218,12 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
         r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
+        # Evaluation deliverables asked for: uncertainty intervals and per-class breakdowns.
+        r"\bconfidence intervals?\b", r"\bbootstrap(?:ped)? (?:cis?|intervals?|confidence|error bars|estimates?|resampl\w*)\b",
+        r"\b\d+(?:\.\d+)? ?% (?:cis?|confidence|intervals?|credible intervals?)\b", r"\b(?:an?|the|with|and|plus|their|its) cis?\b(?![ /-]?(?:cd|pipelines?|jobs?|builds?|servers?|workflows?|runs?|config\w*|checks?|steps?|systems?)\b)",
+        r"\bper[- ]class (?:metrics|precision|recall|f1|f-scores?|accuracy|scores?|results|breakdown|numbers|report)\b",
+        r"\b(?:metrics|scores|results|numbers|accuracy|f1|precision|recall) (?:broken down |split |reported )?(?:per|by|for each) class\b",
+        r"\berror bars\b", r"\bclassification report\b",
     ),
     "explain": _c(
         r"\bexplain\w*", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",

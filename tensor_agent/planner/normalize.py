@@ -56,7 +56,7 @@ KEYWORDS = (
     "estimate", "annotation", "annotate", "preprocessing", "imbalanced", "imbalance", "training",
     "learning", "regression", "forecasting", "translation", "summarization", "sentiment",
     "detection", "dataset", "latency", "throughput", "accuracy", "parameters", "experiments",
-    "experiment", "previous", "worked", "fine-tune", "fine-tuning", "adapters", "sequence",
+    "experiment", "previous", "worked", "fine-tune", "fine-tuning", "fine-tuned", "fine-tunes", "adapters", "sequence",
     "sequences", "genomics", "language", "molecules", "network", "networks", "pretrained",
     "schedule", "scheduler", "annealing", "momentum", "feature", "features", "extraction",
     "knowledge", "teacher", "student", "structured", "unstructured", "sparsity", "category",

@@ -65,9 +65,30 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
         spans = sorted({m.span() for p in patterns for m in p.finditer(low) if not negated(low, m.start())})
         if intent == "deploy":
             spans = [sp for sp in spans if not _device_deploy(low, sp)]
+        if intent in _DONE_INTENTS:
+            spans = [sp for sp in spans if not _done_or_attribute(low, sp)]
         if spans:
             found[intent] = spans
     return found
+
+
+# "the quantized efficientnet", "our int8-quantized BERT", "the pruned ResNet": a participle after a definite
+# determiner names a model that exists (an indefinite one, "a pruned copy", is still asked for).
+_ATTRIBUTIVE = re.compile(r"\b(?:the|our|my|this|that|these|those|its|your|their|his|her)\s+"
+                          r"(?:(?:already|newly|freshly|recently|previously|last|old|new|current|int\d|\d+-bit|\w+ly)\s+)?(?:\w+-)?$")
+# "we fine-tuned the ViT last sprint", "I already quantized it", "the team distilled a student": done, not asked.
+_PAST_CLAUSE = re.compile(r"\b(?:(?:we|i|they|you|he|she)(?:'ve|'d| have| had)?|someone|somebody|team|intern|colleagues?|vendor|contractors?)"
+                          r"\s+(?:(?:already|just|recently|previously|also|originally|then|first|successfully)\s+)?$")
+_DONE_INTENTS = {"compress", "fine_tune", "train", "deploy", "implement", "tune"}
+
+
+def _done_or_attribute(low: str, span: tuple[int, int]) -> bool:
+    """The request word is a past participle naming an existing object or a past action."""
+    end = span[1] + len(re.match(r"[\w-]*", low[span[1]:]).group(0))
+    if not low[span[0]:end].endswith("ed"):
+        return False
+    before = low[max(0, span[0] - 40):span[0]]
+    return bool(_ATTRIBUTIVE.search(before) or _PAST_CLAUSE.search(before))
 
 
 def _negated_intents(low: str) -> set[str]:
@@ -326,6 +347,24 @@ def _task(modality: str | None, low: str, seq2seq: bool) -> str | None:
     return None
 
 
+# A peer addressed at the start of a clause after @TENSOR ("..., then @AXIOM explain why", ". @ECLIPSE, can you
+# check ...") with a task or a question: the user lays out who does what next, so the peer is part of the plan.
+# Not: "as @AXIOM suggested", "thanks @ECLIPSE for ...", "@PRISM's profile".
+_CLAUSE_OPEN = re.compile(r"(?:^|[.;!?\n,:(]|\band|\bthen|\balso|\bwhile|\bmeanwhile|\bnext|\bafterwards)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$",
+                          re.IGNORECASE)
+_PEER_TASK = re.compile(r"[\s,:]*(?:please |pls |can you |could you |would you |will you |you )?"
+                        r"(?!(?:thanks|thank|for|is|are|was|were|has|have|had|said|says|suggests?|suggested|mentioned|agrees?|thinks?|"
+                        r"already|just|did|does|knows?|wrote|sent|shared|ran|found|told|asked)\b)[a-z]+\b(?<!ed)", re.IGNORECASE)
+
+
+def _addressed_after_tensor(text: str, at: int, name: str) -> bool:
+    first = MENTION_RE.search(text)
+    if first is None or first.start() > at:
+        return False
+    end = at + 1 + len(name)
+    return bool(_CLAUSE_OPEN.search(text[max(0, at - 60):at]) and _PEER_TASK.match(text, end))
+
+
 def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[str]:
     peers: set[str] = set()
     if "explain" in intents or lx.AXIOM_CUES.search(low):
@@ -337,7 +376,7 @@ def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[s
     if "evaluate" in intents or lx.ECLIPSE_CUES.search(low):
         peers.add("ECLIPSE")
     for name, at in other_mentions(text):  # "ask @PRISM to ..." delegates explicitly
-        if name in PEERS and lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()):
+        if name in PEERS and (lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()) or _addressed_after_tensor(text, at, name)):
             peers.add(name)
         elif name == "PRISM" and intents and _HANDOFF.match(text, at + len(name) + 1) and \
                 re.search(r"(?:^|[.;!?\n]|\band)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$", text[max(0, at - 40):at]):
