@@ -210,7 +210,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
         r"\bstatistical(?:ly)? significan\w*", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
-        r"\bcalibrat(?:ion|ed)\b(?! data)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
+        r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
         r"\bwhat should (?:the |our |my )?(?:test|validation|val|holdout|train/test) (?:split|set)s?\b",
         r"\b(?:check|verify|test|confirm)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
@@ -231,6 +231,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
         r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",
+        r"\bwhat(?:'s| is| are| were) (?:the |some )?(?:main |key |real )?trade-?offs?\b", r"\bpros and cons\b",
         r"\bwalk (?:me |us )?through\b", r"\bdifference between\b(?! (?:run|version|v\d|runs|versions)\b)", r"\bteach me\b", r"\beli5\b",
         r"\bformula\w*", r"\bequations?\b", r"\bunderstand\b", r"\bwhat (?:is|are) (?:the )?(?:idea|point|role|purpose|meaning)\b",
         r"\bwhat(?:'s| is| are) (?:a |an |the )?(?:lora|attention|self-attention|batch ?norm\w*|layer ?norm\w*|dropout|"

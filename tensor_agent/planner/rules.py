@@ -65,6 +65,8 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
         spans = sorted({m.span() for p in patterns for m in p.finditer(low) if not negated(low, m.start())})
         if intent == "deploy":
             spans = [sp for sp in spans if not _device_deploy(low, sp)]
+        if intent == "evaluate":  # calibration of a quantized model's activations is not a model evaluation
+            spans = [sp for sp in spans if not (low.startswith("calibrat", sp[0]) and _QUANT_CALIBRATION.search(_sentence(low, sp[0])))]
         if intent in _DONE_INTENTS:
             spans = [sp for sp in spans if not _done_or_attribute(low, sp)]
         if spans:
@@ -80,6 +82,15 @@ _ATTRIBUTIVE = re.compile(r"\b(?:the|our|my|this|that|these|those|its|your|their
 _PAST_CLAUSE = re.compile(r"\b(?:(?:we|i|they|you|he|she)(?:'ve|'d| have| had)?|someone|somebody|team|intern|colleagues?|vendor|contractors?)"
                           r"\s+(?:(?:already|just|recently|previously|also|originally|then|first|successfully)\s+)?$")
 _DONE_INTENTS = {"compress", "fine_tune", "train", "deploy", "implement", "tune"}
+
+
+_QUANT_CALIBRATION = re.compile(r"\bquantiz\w*|\bint ?8\b|\bactivations?\b|\bstatic (?:int8|quant)")
+
+
+def _sentence(low: str, at: int) -> str:
+    start = max(low.rfind(c, 0, at) for c in ".?!;\n") + 1
+    ends = [i for i in (low.find(c, at) for c in ".?!;\n") if i >= 0]
+    return low[start:min(ends) if ends else len(low)]
 
 
 def _done_or_attribute(low: str, span: tuple[int, int]) -> bool:
@@ -145,8 +156,46 @@ def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> N
         del spans["recall"]
 
 
+# "knowledge distillation: why the T^2 factor?", "LoRA - why does a low rank suffice?": a short noun heading
+# followed by a question names the topic of the question; its technique is explained, not run.
+_HEADING = re.compile(r"^\W*((?:[\w^/+.'-]+ ){0,6}?[\w^/+.'-]+)\s*(?::|,|\s[-\u2013\u2014]+)\s*"
+                      r"(?=(?:so |and |but |ok |then )?(?:why|what|which|how|when|where|is|are|does|do|did|should|would|could|can (?!you|u\b)|"
+                      r"isn't|aren't|pros and cons|trade-?offs?)\b)")
+_VERB_FORM = re.compile(r"\b(?:quantiz(?:e|es)|prune|prunes|distil(?:l|ls)?|compress(?:es)?|train|fine-?tune|tune|deploy|design|implement|build|make|"
+                        r"give|run|apply|do|can you|could you|please|pls)\b")
+# "a Kubeflow pipeline that trains, prunes and deploys ...", "a pipeline: train, evaluate, deploy": the verbs are
+# the pipeline's steps; the pipeline is the deployment asked for.
+_PIPELINE_STEPS = re.compile(r"\bpipelines?\b(?:\s+(?:that|which|to|for|with))?\s*:?\s*(?:(?:[\w-]+(?:,|\s+and|\s*->|\s*\+)?\s+){0,4})$")
+
+
+def _topic_heading(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
+    """Doing-intents named only in a noun heading before a question become the question's topic."""
+    m = _HEADING.match(low)
+    if not m or _VERB_FORM.search(m.group(1)):
+        return
+    end = m.end(1)
+    topic = [i for i in spans if i in _DOING_INTENTS | {"compress"} and all(sp[0] < end for sp in spans[i])]
+    for intent in topic:
+        del spans[intent]
+    if topic and not spans:
+        spans["explain"] = [(m.end(), m.end())]
+
+
+def _pipeline_steps(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
+    if "deploy" not in spans:
+        return
+    for intent in [i for i in spans if i != "deploy"]:
+        rest = [sp for sp in spans[intent] if not _PIPELINE_STEPS.search(low[max(0, sp[0] - 60):sp[0]])]
+        if rest:
+            spans[intent] = rest
+        else:
+            del spans[intent]
+
+
 def _order_intents(low: str) -> list[str]:
     spans = _intent_spans(low)
+    _topic_heading(low, spans)
+    _pipeline_steps(low, spans)
     # A request inside a condition ("before we deploy it, ...") is not one when another request stands.
     conditional = {i: [sp for sp in ss if _CONDITION.search(low[max(0, sp[0] - 40):sp[0]])] for i, ss in spans.items()}
     # "if we deploy it with Docker, ...": the rest of a conditional clause is part of the condition too.
