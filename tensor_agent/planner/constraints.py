@@ -59,7 +59,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                     r"(groups|buckets|types|tiers|levels|grades|outcomes|stages|conditions|diseases|tags|topics|styles|ratings|bins)\b")),
     ("num_classes", re.compile(r"\b(?:num_classes|n_classes|num[_ ]labels|number of (?:classes|categories|labels|output classes))\s*(?:=|:|is|of|are)?\s*(\d+)\b()")),
     ("dataset_size", re.compile(r"(?<![x×\d.,])" + _NUM + r"(?!\s*[x×]\s*\d)\s*(k|m|thousand|million|millions)?\+?\s*"
-                                r"(?:\d{1,4}\s*[x×]\s*\d{1,4}(?:\s*[x×]\s*\d{1,4})?(?:\s*(?:px|pixels?))?\s+)?(?:(?:rgb|colou?r|grayscale|greyscale|gr[ae]y|mono(?:chrome)?)\s+)?(?:labeled\s+|labelled\s+|annotated\s+|unlabeled\s+|unlabelled\s+|training\s+|raw\s+|[a-z][\w-]*\s+)?(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
+                                r"(?:\d{1,4}\s*[x×]\s*\d{1,4}(?:\s*[x×]\s*\d{1,4})?(?:\s*(?:px|pixels?))?\s+)?(?:(?:rgb|colou?r|grayscale|greyscale|gr[ae]y|mono(?:chrome)?)\s+)?(?:(?:labeled|labelled|annotated|unlabeled|unlabelled|training|raw|[a-z][\w-]*)\s+){0,2}(images|samples|examples|rows|records|sentences|documents|docs|reviews|texts|tweets|emails|photos|pictures|scans|crops|frames|tiles|nodes|graphs|sequences|instances|data points|datapoints|observations|clips|hours of audio|tickets|molecules|customers|transactions|x-rays|patients|users|pairs|utterances|articles)\b")),
     ("accuracy_target", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:top-1\s+|test\s+|validation\s+)?(accuracy|acc|f1|precision|recall|auc|top-1|map|iou|dice)\b|(accuracy|f1|auc|precision|recall|top-1)\s*(?:of|above|over|at least|>=?|target(?: of)?|around|≥)?\s*" + _NUM + r"\s*%)")),
     ("accuracy_bare", re.compile(r"\b(?:reach|reaching|hit|hitting|get|achieve|achieving|at|target(?:ing)?|above|over|at least)\s+(?:~|about\s+)?(\d+(?:\.\d+)?)\s*%(?!\s*(?:sparsity|sparse|of\b|pruning|smaller|faster|fewer|less|more|compression|size|recall|precision|positives?|negatives?|fraud|of the|cpu|gpu|memory|utili[sz]ation|off|discount))")),
     ("sparsity", re.compile(r"(?:" + _NUM + r"\s*%\s*(?:sparsity|sparse|of (?:the |its |all )?(?:\w+ )?weights|pruning|pruned)|(?:prun\w*|sparsity|sparsif\w*)\s+(?:(?!keep|retain|within|under|while|and|but|then|with)[\w-]+\s+){0,3}?(?:to|by|of|at|down)?\s*" + _NUM + r"\s*%(?!\s*(?:accuracy|acc\b|of (?:the |its )?(?:original )?accuracy|top|f1|recall|precision|faster|smaller|size|latency|speed|drop))|\bsparsity(?: of| =|=|:| level of| target of)?\s*(0?\.\d+))")),
@@ -133,6 +133,9 @@ def _scan(text: str, low: str) -> Iterator[Constraint]:
                 elif name == "fps":
                     yield Constraint(name="latency_ms", value=round(1000.0 / max(_num(g[0]), 1e-9), 3), span=m.span(), text=text[m.start():m.end()])
                 elif name == "size_mb":
+                    if re.match(r"[\s-]*(?:of )?(?:[\w-]+ )?(?:images?|image data|data|dataset|photos?|pictures|text|corpus|logs?|csv|tables?|files|"
+                                r"recordings|videos?|audio|scans|tiles|parquet)\b", low[m.end():]):
+                        continue  # "a 300GB image dataset" is the data's volume, not a size budget
                     u = g[1][0]
                     v = _num(g[0]) * {"k": 1 / 1024, "m": 1.0, "g": 1024.0}[u]
                     yield _mk(name, v, m, text)

@@ -127,7 +127,7 @@ def _same_clause(low: str, a: int, b: int) -> bool:
 def _new_request_at(low: str, start: int, after: int = 0) -> bool:
     """A new request begins just before `start` (looking no further back than `after`)."""
     before = low[max(after, start - 40):start]
-    if re.search(r"\b(?:between|both|either|of|like|vs\.?|versus) (?:[\w-]+ ){1,3}(?:and|or) $", low[max(0, start - 60):start]):
+    if re.search(r"\b(?:between|both|either|of|like|vs\.?|versus) (?:[\w-]+ ){1,3}(?:and|or) (?:[\w-]+ ){0,2}$", low[max(0, start - 60):start]):
         return False  # "the trade-offs between pruning and quantization": a list, not a request
     return bool(_NEW_REQUEST.search(before))
 
@@ -324,6 +324,12 @@ def _named_families(low: str) -> list[tuple[int, str]]:
     return sorted(out)
 
 
+def _count(constraints: dict) -> float:
+    """How many examples the message says there are (0 when it does not say)."""
+    values = [constraints.get(k) for k in ("dataset_size", "labelled_examples")]
+    return max([v for v in values if isinstance(v, (int, float))], default=0)
+
+
 def signals(low: str, constraints: dict, modality: str | None = None) -> Signals:
     """What the message says that the selection guide cares about."""
     wants_neural = re.search(r"\bneural\b|\bdeep (?:learning|net|model)|\bembeddings?\b", low)
@@ -336,7 +342,8 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
         efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu")
                        or any(k in constraints for k in ("latency_ms", "size_mb", "max_params"))),
         large_scale=bool(re.search(r"\bvision transformers?\b|\bself-attention\b|\blarge[- ]scale\b|\bmillions? of\b|"
-                                   r"\bpre-?train\w*\b|\bfoundation\b", low)) or "transformer" in constraints,
+                                   r"\bpre-?train\w*\b|\bfoundation\b|\b\d+(?:\.\d+)?\s*(?:gb|tb)\b[\s-]*(?:of )?(?:[\w-]+ )?(?:images?|image data|photos)", low))
+        or "transformer" in constraints or _count(constraints) >= 1_000_000,
         small_input=small,
         seq2seq=bool(lx.SEQ2SEQ.search(low)),
         generative=bool(re.search(r"\bgenerat(?!\w* (?:[\w-]+ ){0,2}(?:manifests?|dockerfiles?|ya?ml|configs?|reports?|code|snippets?|"
@@ -414,13 +421,41 @@ def _addressed_after_tensor(text: str, at: int, name: str) -> bool:
     return bool(_CLAUSE_OPEN.search(text[max(0, at - 60):at]) and _PEER_TASK.match(text, end))
 
 
+# Data words that describe a state of the data, not work on it: in a pure explanation ("explain why xgboost handles
+# missing values natively") they are the topic, and no data preparation is asked for.
+_DATA_STATE = re.compile(r"imbalanc|unbalanced|missing|noisy|noise|messy|outlier|skewed|mislabel|augment|leak|distribution shift|"
+                         r"data drift|corrupt|rare|\d")
+
+
+# "plus a rough CPU latency", "include its latency in the report": a figure the design reports, not a speed target.
+_REPORTED_FIGURE = re.compile(r"\b(?:plus|and|with|includ\w*|report\w*|give me|tell me|show me|measur\w*|list|print)\s+(?:(?:a|an|the|its|their|our)\s+)?"
+                              r"(?:(?:rough|estimated|expected|measured|ballpark|approximate|typical|cpu|gpu|median|p50|inference)\s+){0,3}$")
+_TARGET_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:budgets?|targets?|under|below|within|<|must|should|of \d|requirements?|constraints?|goals?|slas?|limits?)\b")
+
+
+def _velocity_cue(low: str) -> bool:
+    for m in lx.VELOCITY_CUES.finditer(low):
+        if not (m.group(0).startswith("latenc") and _REPORTED_FIGURE.search(low[max(0, m.start() - 50):m.start()])
+                and not _TARGET_AFTER.match(low, m.end())):
+            return True
+    return False
+
+
+def _prism_wanted(intents: list[str], low: str) -> bool:
+    # "no cleaning needed", "without any imputation" (a negated state, "so patients don't leak", is still a concern)
+    cues = [m for m in lx.PRISM_CUES.finditer(low) if _DATA_STATE.match(m.group(0)) or not negated(low, m.start())]
+    if cues and intents and set(intents) <= {"explain"}:
+        cues = [m for m in cues if not _DATA_STATE.match(m.group(0))]
+    return bool(cues)
+
+
 def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[str]:
     peers: set[str] = set()
     if "explain" in intents or lx.AXIOM_CUES.search(low):
         peers.add("AXIOM")
-    if "compress" in intents or lx.VELOCITY_CUES.search(low) or "latency_ms" in constraints:
+    if "compress" in intents or _velocity_cue(low) or "latency_ms" in constraints:
         peers.add("VELOCITY")
-    if lx.PRISM_CUES.search(low):
+    if _prism_wanted(intents, low):
         peers.add("PRISM")
     if "evaluate" in intents or lx.ECLIPSE_CUES.search(low):
         peers.add("ECLIPSE")
@@ -449,6 +484,14 @@ def _lowered(text: str) -> tuple[str, str]:
     """The text with mentions blanked (same offsets) and its repaired lower-case form."""
     clean = strip_mentions(MENTION_RE.sub(lambda m: " " * len(m.group(0)), text))
     return clean, repair(clean)
+
+
+def _blank_names(clean: str, low: str) -> str:
+    """`low` with registry names blanked: "register it as kws-int8" asks for no quantization."""
+    for name in {fields.register_name(clean), fields.registry_name(clean)} - {None}:
+        if re.search(r"[-_.\d]", name):  # a plain word ("champion", "pruned") may be a request word too
+            low = re.sub(r"(?<![\w-])" + re.escape(name.lower()) + r"(?![\w-])", "x" * len(name), low)  # still a word
+    return low
 
 
 def _data_text(quoted_only: str, clean: str, tracking: bool = False) -> str:
@@ -516,7 +559,7 @@ def rules_plan(message: str | bytes | None) -> Plan:
     req, masked = request_text(text)
     clean, low = _lowered(req)
     full_clean, full_low = _lowered(text) if masked else (clean, low)
-    intents = _order_intents(low)
+    intents = _order_intents(_blank_names(clean, low))
     if not intents and masked:  # the quote or the other agent's sentence is the request ("> ...?  @TENSOR thoughts?")
         clean, low = full_clean, full_low
         intents = _order_intents(low)

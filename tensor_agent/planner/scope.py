@@ -76,7 +76,7 @@ _NEGATION = re.compile(
     r"|\bhold off on)\s+((?:[\w'-]+\s+){0,3})$")
 # Words that end the scope of a negation before the request word ("not sure which model",
 # "no idea what architecture", "don't know how to train").
-_SCOPE_BREAK = re.compile(r"\b(?:sure|know|idea|certain|only|just|but|then|so|yet\s+\w+|(?:more|less|fewer) than|bad|you|need|want|"
+_SCOPE_BREAK = re.compile(r"\b(?:until|unless|till|because|since|sure|know|idea|certain|only|just|but|then|so|yet\s+\w+|(?:more|less|fewer) than|bad|you|need|want|"
                           r"worry|matter|mind|care|forget|hesitate|wait|clear|convinced|understand|get)\b")
 
 
