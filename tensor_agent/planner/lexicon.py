@@ -167,6 +167,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b", r"\bsqueez\w*",
         r"\b(?:to|can it|could it|will it|would it) run (?:locally |offline |fast |smoothly |in real[- ]time |at \d+(?:\.\d+)? ?(?:fps|ms|hz|frames per second) )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:need|want|bring) (?:it|this|the model|them) (?:to be )?(?:down )?(?:to |under |below |within |less than |smaller than )\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
+        r"\b(?:get|make|have|bring) (?:it|this|the model|them) (?:to run |run |running )?(?:down )?(?:to |under |below |within |less than |faster than )\d+(?:\.\d+)? ?(?:ms|milliseconds?)"
+        r"(?: (?:per|an?) \w+)? (?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:halve|cut|lower|decrease|shrink|improve|speed up|double)\w* (?:the |its |our |my )?(?:inference )?(?:latency|model size|memory footprint|footprint|throughput)\b",
         r"\b(?:make|making) (?:the )?inference (?:cheaper|faster|lighter)\b|\bcheaper (?:inference|to run|to serve)\b",
         r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",

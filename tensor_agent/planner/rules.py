@@ -256,12 +256,21 @@ def _order_intents(low: str) -> list[str]:
     return [i for i, _ in sorted(pos.items(), key=lambda kv: (kv[1][0], kv[0]))]
 
 
+# "compare them in a table", "show the scores as a table": the answer's format, not the data.
+_FORMAT_BEFORE = re.compile(r"\b(?:show|compar|put|list|present|summari[sz]|print|give|display|tabulat|format|report|lay)\w*\b[^.?!;]{0,30}"
+                            r"\b(?:in|into|as) (?:a|one|the|a (?:markdown|simple|small|nice|single|comparison|summary)) $")
+
+
+def _output_format(low: str, at: int) -> bool:
+    return low.startswith("table", at) and bool(_FORMAT_BEFORE.search(low[max(0, at - 60):at]))
+
+
 def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     hits: dict[str, list[int]] = {}
     for modality, patterns in lx.MODALITY_CUES.items():
         for p in patterns:
             for m in p.finditer(low):
-                if not negated(low, m.start()):  # "not a GNN please", "no images, just the table"
+                if not negated(low, m.start()) and not _output_format(low, m.start()):  # "not a GNN please", "no images, just the table"
                     hits.setdefault(modality, []).append(m.start())
     for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
         fam_modality = family_modality(family)
