@@ -61,6 +61,7 @@ GATES: dict[str, list[str]] = {
     '\\blearn (?:a|an) (?:model|classifier|mapping)\\b': ['learn a'],
     '\\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\\w* (?:a |the |another |new |one more )?(?:[\\w-]+ )?training(?: runs?| jobs?)?\\b': ['training'],
     '\\bteach (?:a|an|the|my|our) (?:[\\w-]+ )?(?:model|network|classifier|net)\\b': ['teach '],
+    '\\b(?:want|need|like|get|have)\\w* (?:a|an|the|my|our|it|this|that|them|some) (?:[\\w-]+ ){0,4}(?:re-?)?trained\\b(?! (?:model|network|net|weights|checkpoint|backbone|encoder|classifier|version|one|copy)s?\\b)': ['trained'],
     '\\bhyper-?param(?:eter)?s? (?:search|tuning|sweeps?|optimi[sz]ation|opt|scan|study)\\b': ['hyper'],
     '\\b(?:search|sweep|scan)\\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\\w*|learning rates?|lrs?\\b|dropout|batch sizes?|weight decay)': ['can', 'earch', 'weep'],
     '(?<!fine-)(?<!fine )\\btun(?:e|es|ing)\\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\\w-]+ ){0,2})?(?:hyper-?param\\w*|learning rates?|lrs?\\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\\w*)': ['tun'],

@@ -80,6 +80,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
+        # "I want a ConvNeXt trained on ...", "need an xgboost model trained by Friday": wanted in a trained state.
+        r"\b(?:want|need|like|get|have)\w* (?:a|an|the|my|our|it|this|that|them|some) (?:[\w-]+ ){0,4}(?:re-?)?trained\b"
+        r"(?! (?:model|network|net|weights|checkpoint|backbone|encoder|classifier|version|one|copy)s?\b)",
     ),
     "tune": _c(
         r"\bhyper-?param(?:eter)?s? (?:search|tuning|sweeps?|optimi[sz]ation|opt|scan|study)\b",

@@ -168,6 +168,10 @@ _VERB_FORM = re.compile(r"\b(?:quantiz(?:e|es)|prune|prunes|distil(?:l|ls)?|comp
 _PIPELINE_STEPS = re.compile(r"\bpipelines?\b(?:\s+(?:that|which|to|for|with))?\s*:?\s*(?:(?:[\w-]+(?:,|\s+and|\s*->|\s*\+)?\s+){0,4})$")
 
 
+_TASK_VERB = re.compile(r"\W*(?:please |pls |can you |could you )?(?:predict|forecast|classify|detect|segment|recogni[sz]e|rank|identify|spot|"
+                        r"sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e)\b")
+
+
 def _topic_heading(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
     """Doing-intents named only in a noun heading before a question become the question's topic."""
     m = _HEADING.match(low)
@@ -253,6 +257,12 @@ def _order_intents(low: str) -> list[str]:
     # "write code for" is implement; a bare design cue at the same place adds nothing.
     if "implement" in pos and "design" in pos and abs(pos["implement"][0] - pos["design"][0]) <= 2:
         del pos["design"]
+    # "need an xgboost model trained on ...": the model is wanted trained; "forecast X ... - train a sequence model":
+    # the opening task verb states the goal the explicit training request serves.
+    if "design" in pos and ({"train", "fine_tune"} & set(pos)):
+        trained = [pos[i][0] for i in ("train", "fine_tune") if i in pos]
+        if any(abs(t - pos["design"][0]) <= 2 for t in trained) or all(_TASK_VERB.match(low, sp[0]) for sp in spans["design"]):
+            del pos["design"]
     return [i for i, _ in sorted(pos.items(), key=lambda kv: (kv[1][0], kv[0]))]
 
 
@@ -299,7 +309,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
                 and any(k in hits for k in ("image", "text", "tabular"))):
             return "graph"
     if "sequence" in hits:
-        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry|next\b|predict", low[i:i + 9])]
+        strong = [i for i in hits["sequence"] if not re.match(r"sequences?\b(?! (?:models?|architectures?|networks?|learners?)\b)|tokens?|temporal|demand|weather|sounds?|voice|sensors?|signals?|readings|telemetry|next\b|predict", low[i:i + 24])]
         tabular_file = re.search(r"\bcsv\b|\bcolumns?\b|\bspreadsheets?\b|\btabular\b|\bparquet\b|\btables?\b|\brows?\b|\b\d+ features\b", low)
         soft = re.compile(r"(?:daily|weekly|monthly|hourly|quarterly|yearly|per-minute|minute-level|hour-level|next|\d+ (?:years|months|weeks|days)|"
                           r"clickstream|sales|demand|forecast)")
