@@ -34,6 +34,10 @@ _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|r
            r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|"
            r"drones?(?! (?:footage|images?|photos?|imagery|videos?|shots|surveys?|pictures?|inspection)))")
 
+# "the 5-year hourly history of demand": a time series, not the history of past runs.
+_TIME_HISTORY_NOT = "".join(f"(?<!{w} history)" for w in ("hourly", "daily", "weekly", "monthly", "yearly", "quarterly", "-year", "-month", "-week", "-day"))
+_TIME_HISTORY = "(?:" + "|".join(f"(?<={w} )" for w in ("hourly", "daily", "weekly", "monthly", "yearly", "quarterly", "-year", "-month", "-week", "-day")) + r")history\b"
+
 INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "design": _c(
         r"\bdesign(?:s|ing)?\b(?! (?:doc|choices? (?:i|we) made)|" + _EXPERIMENT + r"|" + _SEARCH_OBJECT + r")",
@@ -81,13 +85,14 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
         # "I want a ConvNeXt trained on ...", "need an xgboost model trained by Friday": wanted in a trained state.
-        r"\b(?:want|need|like|get|have)\w* (?:a|an|the|my|our|it|this|that|them|some) (?:[\w-]+ ){0,4}(?:re-?)?trained\b"
+        r"\b(?:want|need|like|get|have)\w* (?:(?:a|an|the|my|our|this|that|some) (?:[\w-]+ ){1,4}|(?:it|them|this|that) )(?:re-?)?trained\b"
         r"(?! (?:model|network|net|weights|checkpoint|backbone|encoder|classifier|version|one|copy)s?\b)",
     ),
     "tune": _c(
         r"\bhyper-?param(?:eter)?s? (?:search|tuning|sweeps?|optimi[sz]ation|opt|scan|study)\b",
         r"\b(?:search|sweep|scan)\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay)",
-        r"(?<!fine-)(?<!fine )\btun(?:e|es|ing)\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\w-]+ ){0,2})?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\w*)",
+        r"(?<!fine-)(?<!fine )\btun(?:e|es|ing)\b (?:(?:only |just )?(?:the |its |my |our |all |some |a few |these |their )?(?:[\w-]+ ){0,2})?(?:hyper-?param\w*|learning rates?|lrs?\b|dropout|batch sizes?|weight decay|l1|l2|regulari[sz]ation|momentum|knobs|settings|params|parameters|config\w*|"
+        r"(?:lora )?(?:ranks?|r|alpha)\b|max[_ ]depth|depth|eta|n_estimators|temperature|warm-?up|epochs)",
         r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
         r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\b|\s*[,.;:!?]|\s*$|\s+\d+[.)])",
         r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
@@ -250,16 +255,16 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "recall": _c(
         r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
         r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
-        r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built|get|got|reach|reached|hit|manage|managed)\b",
+        r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built|get|got|reach|reached|hit|manage|managed)\b(?! (?:\w+ )?enough\b)",
         r"\b(?:have|has) (?:we|i|you|anyone|anybody|the team) (?:ever|already|previously|before) (?:\w+ed|built|run|done|made|seen|got|gotten|shipped)\b",
         r"\bwhat did (?:the |our |my )?(?:best|last|previous|winning) (?:[\w-]+ ){0,2}(?:run|model|experiment|config\w*)s? ",
         r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
         r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
         r"\bdid (?:the|our|my|that|this|last) (?:[\w-]+ ){0,6}(?:beat|outperform|win|improve|help|work|overfit|converge)\b",
-        r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)", r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
+        r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)" + _TIME_HISTORY_NOT, r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
-        r"\bso far\b", r"\b(?:do|did) we have\b", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
+        r"\bso far\b", r"\b(?:do|did) we have\b(?! (?:\w+ )?enough\b)", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
         r"\bdid (?:the|our|my) [^?.]{0,50}\b(?:do|perform|score) (?:better|best|worse)\b", r"\bwhat did we learn\b",
         r"\bwe used\b", r"\blook up\b",
         r"\b(?:what|which) (?:\w+ ){0,3}(?:did best|performed best|scored best|won)\b", r"\bretrieve\b",
@@ -300,7 +305,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:recommend\w*|suggest\w*) (?:new )?friends\b", r"\bfriend (?:recommendations?|suggestions?)\b", r"\bsocial graph\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
     ),
     "sequence": _c(
-        r"\btime series\b", r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
+        r"\btime series\b", _TIME_HISTORY, r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
         r"\bsequences?\b(?! to sequence|-to-sequence| lengths?\b| len\b)", r"\baudio\b", r"\bspeech\b", r"\bsounds?\b", r"\bgenom\w*",
         r"\bdna\b", r"\brna\b", r"\bprotein sequences?\b", r"\bsensors?\b", r"\bsignals?\b", r"\becg\b", r"\beeg\b",
         r"\bstock (?:prices?|market)\b", r"\bclickstream\w*", r"\baccelerometer\w*", r"\bvibration\w*",

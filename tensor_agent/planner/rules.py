@@ -95,8 +95,7 @@ def _sentence(low: str, at: int) -> str:
 
 def _done_or_attribute(low: str, span: tuple[int, int]) -> bool:
     """The request word is a past participle naming an existing object or a past action."""
-    end = span[1] + len(re.match(r"[\w-]*", low[span[1]:]).group(0))
-    if not low[span[0]:end].endswith("ed"):
+    if not re.match(r"[\w-]*ed\b", low[span[0]:]):  # the cue's first word is the participle
         return False
     before = low[max(0, span[0] - 40):span[0]]
     return bool(_ATTRIBUTIVE.search(before) or _PAST_CLAUSE.search(before))
@@ -172,6 +171,41 @@ _TASK_VERB = re.compile(r"\W*(?:please |pls |can you |could you )?(?:predict|for
                         r"sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e)\b")
 
 
+# "..., then use it on the CNN with 40 trials", "? after that, sweep ...": a clause of its own after a question.
+_THEN_CLAUSE = re.compile(r"\bthen\b|\bafter that\b|\bafterwards\b|[.!?;]\s+(?:now|next|also|please|pls|and)\b")
+
+
+_EXPERIMENT_SIZE = re.compile(r"\bsample size|\bhow many (?:users|sessions|visitors|customers|requests|impressions)")
+_EXPERIMENT = re.compile(r"\ba/b\b|\bab tests?\b|\bexperiments?\b|\bper (?:arm|variant|group|bucket)\b|\bcanary\b|\bsplit test")
+
+
+def _test_sample_size(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
+    """"what sample size per arm?" in an A/B test is the test's power, an evaluation question, not training data."""
+    if "estimate_data" not in spans or "evaluate" not in spans or not _EXPERIMENT.search(low):
+        return
+    rest = [sp for sp in spans["estimate_data"] if not _EXPERIMENT_SIZE.match(low, sp[0])]
+    if rest:
+        spans["estimate_data"] = rest
+    else:
+        del spans["estimate_data"]
+
+
+def _question_topics(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
+    """A doing-word after an explanation or data question in the same clause is its topic ("explain why LoRA
+    needs less data than full fine-tuning"), unless a new request starts in between ("..., and fine-tune it")."""
+    questions = [sp for q in ("explain", "estimate_data") for sp in spans.get(q, [])]
+    if not questions:
+        return
+    for doing in [i for i in spans if i in _DOING_INTENTS | {"compress"}]:
+        keep = [sp for sp in spans[doing] if not any(
+            q[1] <= sp[0] and _same_clause(low, q[1], sp[0]) and not _new_request_at(low, sp[0], q[1])
+            and not _THEN_CLAUSE.search(low, q[1], sp[0]) for q in questions)]
+        if keep:
+            spans[doing] = keep
+        elif len(spans) > 1:
+            del spans[doing]
+
+
 def _topic_heading(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
     """Doing-intents named only in a noun heading before a question become the question's topic."""
     m = _HEADING.match(low)
@@ -215,6 +249,8 @@ def _order_intents(low: str) -> list[str]:
             elif len(spans) > 1:
                 del spans[intent]
     _objects_of_tracking(low, spans)
+    _question_topics(low, spans)
+    _test_sample_size(low, spans)
     pos = {intent: s[0] for intent, s in spans.items()}
     # A doing-verb inside a question about data/evaluation/maths is not a request of its own.
     for doing in list(pos):
@@ -240,7 +276,8 @@ def _order_intents(low: str) -> list[str]:
             if doing not in _DOING_INTENTS | {"compress"}:
                 continue
             first_end = ordered[0][1][1]
-            fresh = [sp for sp in spans[doing] if sp[0] > ordered[0][1][0] and _new_request_at(low, sp[0], first_end)]
+            fresh = [sp for sp in spans[doing] if sp[0] > ordered[0][1][0] and (
+                _new_request_at(low, sp[0], first_end) or _THEN_CLAUSE.search(low, first_end, sp[0]))]
             if fresh:
                 pos[doing] = fresh[0]
             else:
