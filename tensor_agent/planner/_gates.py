@@ -628,7 +628,7 @@ GATES: dict[str, list[str]] = {
     '(?<!lottery )\\btickets?\\b': ['ticket'],
     '\\blegal\\b': ['legal'],
     '\\bquestion answering\\b': ['question answering'],
-    '\\btranslat(?!\\w* (?:[\\w-]+ ){0,3}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\\b)\\w*': ['translat'],
+    '\\btranslat(?!\\w* (?:[\\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\\b)\\w*': ['translat'],
     '\\bsummari[sz]\\w*': ['summari'],
     '(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\\bsentences?\\b': ['sentence'],
     '\\bspam\\b': ['spam'],

@@ -347,7 +347,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     "text": _c(
         r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
-        r"\btranslat(?!\w* (?:[\w-]+ ){0,3}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection)\b",
+        r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection)\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
         r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\btranscripts?\b", r"\b(?:description|free|memo|comment|narrative|notes?)[- ]?(?:text|fields?)s?\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
         r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"(?<!sign-)(?<!sign )\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
@@ -359,7 +359,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
 
 # Phrases that decide sequence-to-sequence text work (architecture t5, modality text).
 SEQ2SEQ = re.compile(
-    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat(?!\w* (?:[\w-]+ ){0,3}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*|summari[sz]\w*|paraphras\w*|encoder[- ]decoder|"
+    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*|summari[sz]\w*|paraphras\w*|encoder[- ]decoder|"
     r"question generation|text simplification|grammar correction|headline generation|data-to-text|"
     r"convert \w+ (?:text|sentences) into)\b")
 
@@ -437,6 +437,6 @@ PRISM_CUES = re.compile(
 ECLIPSE_CUES = re.compile(
     r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")
 
-DELEGATE_RE = re.compile(r"\b(?:ask|asking|consult|consulting|loop in|involve|cc|with help from|hand (?:it )?(?:off )?to|check with|get|let|have|pull in|bring in|by)\s+(?:@)?$")
+DELEGATE_RE = re.compile(r"\b(?:ask|asking|consult|consulting|loop in|involve|cc|tell|inform|notify|ping|update|brief|(?:send|pass|hand|give|forward|share)\w* (?:it|this|that|them|the [\w-]+(?: [\w-]+)?) (?:to|with)|with help from|hand (?:it )?(?:off )?to|check with|get|let|have|pull in|bring in|by)\s+(?:@)?$")
 
 MOBILE_RE = re.compile(r"\b" + _DEVICE + r"\b")

@@ -65,6 +65,8 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
         spans = sorted({m.span() for p in patterns for m in p.finditer(low) if not negated(low, m.start())})
         if intent == "deploy":
             spans = [sp for sp in spans if not _device_deploy(low, sp)]
+        if intent == "compress" and "design" in found:  # "a forecaster that needs to run in real time on the edge"
+            spans = [sp for sp in spans if not _REQUIREMENT.search(low[max(0, sp[0] - 30):sp[0] + 7])]
         if intent == "evaluate":  # calibration of a quantized model's activations is not a model evaluation
             spans = [sp for sp in spans if not (low.startswith("calibrat", sp[0]) and _QUANT_CALIBRATION.search(_sentence(low, sp[0])))]
         if intent in _DONE_INTENTS:
@@ -99,6 +101,10 @@ def _done_or_attribute(low: str, span: tuple[int, int]) -> bool:
         return False
     before = low[max(0, span[0] - 40):span[0]]
     return bool(_ATTRIBUTIVE.search(before) or _PAST_CLAUSE.search(before))
+
+
+# A device the designed model must run on is a requirement of the design, not a compression request.
+_REQUIREMENT = re.compile(r"\b(?:needs?|has|have|must|should|ought|able|that|which)\s+(?:to\s+)?(?:also\s+)?(?:be able to\s+)?run\b")
 
 
 def _negated_intents(low: str) -> set[str]:
