@@ -196,6 +196,32 @@ def _test_sample_size(low: str, spans: dict[str, list[tuple[int, int]]]) -> None
         del spans["estimate_data"]
 
 
+_TECH = (r"(?:(?:structured|unstructured|magnitude|static|dynamic|post-training|int8|8-bit|full|knowledge)\s+)?"
+         r"(?:pruning|quantization|quantisation|distillation|sparsification|int ?[48]|fp16|lora|adapters?|qat|fine-?tuning|feature extraction)\b")
+# "int8 quantization and pruning", "LoRA with adapters", "structured or unstructured pruning": alternatives compared.
+_TECH_COMPARE = re.compile(r"\b" + _TECH + r"\s*(?:,|\bor\b|\band\b|\bvs\.?|\bversus\b|\bwith\b|\bagainst\b|/)\s*(?:[\w-]+\s+){0,2}?" + _TECH +
+                           r"|\b(?:structured|unstructured|static|dynamic|magnitude|global|local|post-training)\s+(?:or|vs\.?|versus|and)\s+"
+                           r"(?:[\w-]+\s+)?(?:pruning|quantization|quantisation|distillation)\b")
+_RUN_VERB = re.compile(r"\b(?:run|apply|try|benchmark|measure|quantize|prune|distill|compress|fine-tune|train|use|do)\b")
+_ASKS_WHY = re.compile(r"\?|\btheor\w*|\bexplain\w*|\bintuition\b")
+
+
+def _technique_comparison(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
+    """Techniques compared in a question ("distillation versus quantization - which keeps more accuracy?"):
+    the comparison is explained, nothing is run, unless the message asks to run something."""
+    m = _TECH_COMPARE.search(low)
+    if not m or not _ASKS_WHY.search(low):
+        return
+    for v in _RUN_VERB.finditer(low):
+        if not negated(low, v.start()) and not re.search(r"\b(?:which|what|how|why)\b[^.?!;]*$", low[:v.start()]):
+            return  # "compare pruning and int8 on the CNN: run both"
+    doing = [i for i in spans if i in {"compress", "fine_tune", "train", "tune"}]
+    for intent in doing:
+        del spans[intent]
+    if doing and not spans:
+        spans["explain"] = [m.span()]
+
+
 def _question_topics(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
     """A doing-word after an explanation or data question in the same clause is its topic ("explain why LoRA
     needs less data than full fine-tuning"), unless a new request starts in between ("..., and fine-tune it")."""
@@ -255,6 +281,7 @@ def _order_intents(low: str) -> list[str]:
             elif len(spans) > 1:
                 del spans[intent]
     _objects_of_tracking(low, spans)
+    _technique_comparison(low, spans)
     _question_topics(low, spans)
     _test_sample_size(low, spans)
     pos = {intent: s[0] for intent, s in spans.items()}
