@@ -228,6 +228,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
         r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
+        r"\bhow to (?:check|verify|tell|know|measure|test|validate|make sure)\b",
+        r"\b(?:look into|check|verify|investigate|find out|see|tell me|confirm)\w* (?:whether|if) (?:[\w'-]+ ){0,5}(?:leak\w*|overfit\w*|generali[sz]\w*|representative|biased|too good|real|valid|trustworthy|contaminated)\b",
         # Evaluation deliverables asked for: uncertainty intervals and per-class breakdowns.
         r"\bconfidence intervals?\b", r"\bbootstrap(?:ped)? (?:cis?|intervals?|confidence|error bars|estimates?|resampl\w*)\b",
         r"\b\d+(?:\.\d+)? ?% (?:cis?|confidence|intervals?|credible intervals?)\b", r"\b(?:an?|the|with|and|plus|their|its) cis?\b(?![ /-]?(?:cd|pipelines?|jobs?|builds?|servers?|workflows?|runs?|config\w*|checks?|steps?|systems?)\b)",
@@ -314,7 +316,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwearables?\b", r"\bheart ?rate\b",
         r"\bsequential data\b", r"\btokens? long\b", r"\bsales (?:forecast|history)\b", r"\bdemand forecast\w*",
         r"\bsongs?\b", r"\bbird ?songs?\b", r"\bclips\b", r"\bacoustic\w*", r"\brecordings?\b", r"\bpodcasts?\b", r"\btick data\b",
-        r"\bvolatility\b", r"\bnext-(?:day|week|hour|month)\b", r"\bevery (?:minute|second|hour|day)\b",
+        r"\bvolatility\b", r"\bnext-(?:day|week|hour|month)\b", r"\bevery (?:minute|second|hour|day)\b", r"\bevery (?:few|couple of|\d+) (?:minutes|seconds|hours|days)\b",
         r"\bpredict(?:ing)? failures?\b", r"\bkeyword[- ]spotting\b", r"\bwake[- ]?words?\b", r"\bhotwords?\b", r"\breadings\b",
         r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b",
         r"\bamino[- ]acids?\b", r"\bpeptides?\b", r"\bscada\b", r"\banomal\w* (?:[\w-]+ ){0,2}(?:metrics|logs|traffic|readings|signals)\b",
@@ -324,7 +326,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "image": _c(
         r"(?<!docker )(?<!container )(?<!base )\bimages?\b(?! (?:to|into|on) (?:our |the |a )?(?:docker |container |private )?(?:registry|hub))", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
-        r"\bx-?rays?\b", r"\bmri\b", r"\bct scans?\b", r"\bscans\b", r"\bsatellite\b", r"\baerial\b", r"\bdigits?\b",
+        r"\bx-?rays?\b", r"\bmri\b", r"\bct scans?\b", r"\bscans\b", r"\bscanned (?:[\w-]+ )?(?:invoices|documents|pages|forms|receipts|letters)\b", r"\b(?:png|jpe?g|tiff?|webp)s?\b(?!\s*(?:plots?|charts?|figures?|of the (?:curve|plot)))", r"\b\d+ ?dpi\b", r"\bsatellite\b", r"\baerial\b", r"\bdigits?\b",
         r"\bmnist\b", r"\bcifar\w*", r"\bimagenet\b", r"\bobject detection\b", r"\bdetect \w+ in (?:images|photos|video)\b",
         r"\bsegment\w*", r"\bcameras?\b", r"\bskin lesions?\b", r"\bfaces?\b", r"\bdefects?\b", r"\bvideos?\b",
         r"\bhistopatholog\w*", r"\bradiolog(?!\w* (?:reports?|notes|texts?|findings))\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
@@ -382,7 +384,7 @@ _MORE_NAMES: dict[str, str] = {
            r"\bllms?\b|\btransformer decoder\b|\bqwen\w*|\bphi-\d\b|\bgemma\b|\bfalcon\b|\bnanogpt\b",
     "bert": r"\bbert\b|\broberta\b|\bdistil-?bert\b|\bdeberta\w*|\balbert\b|\belectra\b|\bminilm\w*|\bencoder-only\b|"
             r"\bsentence[- ]transformers?\b|\bscibert\b|\bbiobert\b|\blegal-?bert\b|\bfinbert\b|\bmodernbert\b|\bbert-\w+",
-    "xgboost": r"\bxgboost\b|\blightgbm\b|\bcatboost\b|\bgradient[- ]boost\w*|\bboosted (?:decision )?trees\b|\brandom forests?\b|\bgbdt\b|\bgbm\b",
+    "xgboost": r"\bxgboost\b|\blightgbm\b|\bcatboost\b|\bgradient[- ]boost\w*|\bboosted (?:decision )?trees\b|\bboosted (?:model|classifier|regressor|ensemble)s?\b|\brandom forests?\b|\bgbdt\b|\bgbm\b",
     "mlp": r"\bmlps?\b|\bmulti-?layer perceptrons?\b|\bfeed-?forward (?:neural )?(?:network|net)s?\b|\bfully[- ]connected (?:network|net)s?\b|\bdense (?:neural )?network\b",
     "cnn": r"\bcnns?\b|\bconv-?nets?\b|\bconvolutional(?: neural)?(?: network| net|s)?\b|\blenet\b|\bvgg\w*|\balexnet\b",
 }
@@ -432,7 +434,7 @@ PRISM_CUES = re.compile(
     r"\blabel noise\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
-    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
+    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 ECLIPSE_CUES = re.compile(
     r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")

@@ -495,7 +495,8 @@ def _task(modality: str | None, low: str, seq2seq: bool) -> str | None:
 # A peer addressed at the start of a clause after @TENSOR ("..., then @AXIOM explain why", ". @ECLIPSE, can you
 # check ...") with a task or a question: the user lays out who does what next, so the peer is part of the plan.
 # Not: "as @AXIOM suggested", "thanks @ECLIPSE for ...", "@PRISM's profile".
-_CLAUSE_OPEN = re.compile(r"(?:^|[.;!?\n,:(]|\band|\bthen|\balso|\bwhile|\bmeanwhile|\bnext|\bafterwards)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$",
+_CLAUSE_OPEN = re.compile(r"(?:^|[.;!?\n,:(]|\band|\bthen|\balso|\bwhile|\bmeanwhile|\bnext|\bafterwards|\bafter that|\bonce (?:that's|it's|this is) done|"
+                          r"\bwhen (?:that's|it's) done)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$",
                           re.IGNORECASE)
 _PEER_TASK = re.compile(r"[\s,:]*(?:please |pls |can you |could you |would you |will you |you )?"
                         r"(?!(?:thanks|thank|for|is|are|was|were|has|have|had|said|says|suggests?|suggested|mentioned|agrees?|thinks?|"
