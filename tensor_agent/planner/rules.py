@@ -503,11 +503,16 @@ _PEER_TASK = re.compile(r"[\s,:]*(?:please |pls |can you |could you |would you |
                         r"already|just|did|does|knows?|wrote|sent|shared|ran|found|told|asked)\b)[a-z]+\b(?<!ed)", re.IGNORECASE)
 
 
+_NO_TASK = re.compile(r"[\s,:]*(?:no need|nothing|no action|not needed|don't|do not|never mind|no worries|you can skip|skip this)\b", re.IGNORECASE)
+
+
 def _addressed_after_tensor(text: str, at: int, name: str) -> bool:
     first = MENTION_RE.search(text)
     if first is None or first.start() > at:
         return False
     end = at + 1 + len(name)
+    if _NO_TASK.match(text, end):  # "@VELOCITY, no need to look at this one"
+        return False
     return bool(_CLAUSE_OPEN.search(text[max(0, at - 60):at]) and _PEER_TASK.match(text, end))
 
 
