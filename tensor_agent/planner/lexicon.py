@@ -29,7 +29,7 @@ _NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|l
                 r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|(?:hyper-?param\w*|random|grid|bayesian|optuna|hp|lr) search|dashboards?|comparison|table|"
                 r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|rates?|lrs?|hyper-?param\w*|"
                 r"dropout|settings|validation|evaluation|cross-validation|eval|backtest\w*|test harness|splits?|"
-                r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet))\b")
+                r"(?:keras |pytorch |jax |flax |tensorflow |torch )?(?:version|port|implementation|code|snippet)|cop(?:y|ies)|variant|clone)\b")
 _DEVICE = (r"(?:mobile|phones?|smartphones?|android|ios|iphones?|edge|devices?|raspberry(?: pi)?|jetson|"
            r"microcontrollers?|mcus?|cortex-m\d*|pixel \d+\w*|galaxy s\d+|stm32|esp32|embedded|browser|wasm|cpu|laptop|on-device|tablet|wearables?|smart ?watch(?:es)?|iot|"
            r"drones?(?! (?:footage|images?|photos?|imagery|videos?|shots|surveys?|pictures?|inspection)))")
@@ -263,7 +263,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
         r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
         r"\bdid (?:the|our|my|that|this|last) (?:[\w-]+ ){0,6}(?:beat|outperform|win|improve|help|work|overfit|converge)\b",
-        r"\bremind me\b", r"\brecall\b(?! (?:of|score|@|rate))", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)" + _TIME_HISTORY_NOT, r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
+        r"\bremind me\b", r"(?<!report )(?<!and )(?<!macro )(?<!micro )(?<!-class )(?<!class )(?<!its )(?<!high )(?<!low )\brecall\b(?! (?:of|score|@|rate|broken|per|at \d|for each|and precision|drops?|is (?:low|high|bad|good))\b)", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)" + _TIME_HISTORY_NOT, r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
         r"\bso far\b", r"\b(?:do|did) we have\b(?! (?:\w+ )?enough\b)", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",

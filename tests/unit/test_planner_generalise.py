@@ -1,0 +1,77 @@
+"""The mechanisms of issue #16 (generalisation to unseen phrasings): peers addressed after @TENSOR,
+evaluation deliverables, participles and past actions, question topics, pipeline steps, registry names,
+reported figures and data volumes. Each case is a phrasing that is in no eval file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tensor_agent.planner import rules_plan
+
+
+@pytest.mark.parametrize("text,peers", [
+    ("@TENSOR train the xgboost on data/loans.csv; @ECLIPSE would you then check calibration per segment?", ["ECLIPSE"]),
+    ("@TENSOR fine-tune BERT on the tickets, and @AXIOM why is warm-up needed for Adam here?", ["AXIOM"]),
+    ("@TENSOR design a CNN for the chip photos. After that @PRISM, please look at the class balance.", ["PRISM"]),
+    ("@TENSOR train the GCN on karate, and @ECLIPSE, nothing to do for you yet", []),
+    ("@TENSOR design a ViT for the tiles, as @AXIOM suggested last week", []),
+    ("@TENSOR design a ConvNeXt for the parts; @PRISM's profile is in the wiki", []),
+])
+def test_peers_addressed_after_tensor(text, peers):
+    assert rules_plan(text).peers == peers
+
+
+def test_peer_addressed_before_tensor_does_its_own_job():
+    plan = rules_plan("@ECLIPSE evaluate the ranking model; @TENSOR meanwhile prune it to 50%")
+    assert plan.intents == ["compress"] and plan.peers == ["VELOCITY"]
+
+
+@pytest.mark.parametrize("text,intents,peers", [
+    ("@TENSOR train xgboost on the iris table and give me bootstrap intervals on the accuracy", ["train", "evaluate"], ["ECLIPSE"]),
+    ("@TENSOR fine-tune the ViT and report recall broken down per class", ["fine_tune", "evaluate"], ["ECLIPSE"]),
+])
+def test_evaluation_deliverables_are_evaluate(text, intents, peers):
+    plan = rules_plan(text)
+    assert plan.intents == intents and plan.peers == peers
+
+
+@pytest.mark.parametrize("text,intents", [
+    ("@TENSOR serve the distilled student behind a REST endpoint", ["deploy"]),
+    ("@TENSOR our int8-quantized GPT: log its perplexity to MLflow", ["track"]),
+    ("@TENSOR they pruned the ResNet on Friday; register it as parts-resnet-v3", ["track"]),
+    ("@TENSOR give me a pruned copy of the CNN", ["compress"]),  # an indefinite object is still asked for
+])
+def test_participles_and_past_actions_are_not_requests(text, intents):
+    assert rules_plan(text).intents == intents
+
+
+@pytest.mark.parametrize("text", [
+    "@TENSOR QAT: why does it recover more accuracy than post-training int8?",
+    "@TENSOR adapters vs LoRA - which one adds latency at inference, in theory?",
+    "@TENSOR estimate how much data the CNN needs, and explain why distillation needs less labelled data",
+])
+def test_techniques_in_a_question_are_its_topic(text):
+    plan = rules_plan(text)
+    assert "compress" not in plan.intents and "fine_tune" not in plan.intents and "AXIOM" in plan.peers
+
+
+def test_a_new_clause_after_a_question_is_a_request():
+    plan = rules_plan("@TENSOR why does early stopping regularise? then run a sweep on the wine MLP, 12 trials")
+    assert plan.intents == ["explain", "tune"]
+
+
+def test_pipeline_steps_and_registry_names_are_not_requests():
+    assert rules_plan("@TENSOR write a Kubeflow pipeline which fine-tunes, quantizes and deploys the ViT").tools == ["deploy_model"]
+    assert rules_plan("@TENSOR register it as reviews-distilled-int8").tools == ["track_experiment"]
+
+
+def test_reported_latency_and_data_volume_are_not_targets():
+    plan = rules_plan("@TENSOR design a classifier for the ticket text and report its measured latency")
+    assert plan.peers == []
+    plan = rules_plan("@TENSOR we have a 2TB image dataset of 3M labelled road photos; design a classifier")
+    assert "size_mb" not in {c.name for c in plan.constraints} and plan.architecture == "vit"
+
+
+def test_data_words_in_an_explanation_are_its_topic():
+    assert rules_plan("@TENSOR explain why random forests tolerate missing values and outliers").peers == ["AXIOM"]
+    assert rules_plan("@TENSOR explain what preprocessing helps with class imbalance").peers == ["AXIOM", "PRISM"]
