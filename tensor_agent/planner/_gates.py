@@ -73,6 +73,7 @@ GATES: dict[str, list[str]] = {
     '\\b(?:better|good|optimal|best|right|ideal) hyper-?param\\w*': [' hyper'],
     '\\b(?:look|search|hunt)\\w* for (?:better |good |the best |optimal )?hyper-?param\\w*': [' for '],
     '\\boptimi[sz]\\w* (?:the |its |my |our |all )?hyper-?param\\w*': ['optimi'],
+    "\\b(?:optimi[sz]\\w*|improv\\w*|find\\w*|search\\w*|tweak\\w*|adjust\\w*) (?:[\\w'-]+ ){1,6}hyper-?param\\w*": ['hyper'],
     '\\boptuna\\b': ['optuna'],
     '\\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\\b': ['search'],
     '\\bhyperband\\b': ['hyperband'],

@@ -97,7 +97,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\b|\s*[,.;:!?]|\s*$|\s+\d+[.)])",
         r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
         r"\bsearch (?:for (?:it|them|the best|good|better)|(?:over|through|across) (?:the |a |its )?(?:[\w-]+ )?(?:lrs?|learning rates?|hyper\w*|dropout|batch sizes?|depths?|widths?|values|params|parameters|configs?|configurations|grid|space|ranges?|settings|[{\[]))",
-        r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*",
+        r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*", r"\b(?:optimi[sz]\w*|improv\w*|find\w*|search\w*|tweak\w*|adjust\w*) (?:[\w'-]+ ){1,6}hyper-?param\w*",
         r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
         r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b", r"\b(?:run|do|start|launch|kick off)\w* (?:a |an )?(?:quick |small |big )?(?:hyper-?param\w* )?(?:search|sweep)\b",
         r"\b(?:what|which) (?:[\w-]+ ){0,3}(?:lr|learning rate|batch size|dropout|weight decay|hyper-?param\w*|optimizer settings)s? (?:(?:and|or) (?:[\w-]+ ){0,3})?(?=should (?:i|we) (?:use|pick|set|choose))",
