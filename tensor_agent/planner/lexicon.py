@@ -48,7 +48,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\brecommend(?:s|ed)?\b(?! system)|\b(?:your|a|any) recommendations?\b|\brecommendations? (?:for|on) (?:a |an |the )?(?:\w+ )?(?:model|architecture|network|approach)", r"\bsuggest(?:ion)?s?\b(?! (?:\w+ )?(?:features|metrics|ways to clean|cleaning|preprocessing|augmentations?))", r"\bpropos(?:e|al)\b",
         r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer))",
         r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
-        r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my)\b"
+        r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my|something)\b"
         r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|baseline|solution|approach|system that|tool that|thing that)\b",
@@ -84,6 +84,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
+        r"\b(?:could|can|should|would|will|must|needs? to|has to|have to) (?:[\w'-]+ ){0,4}be (?:re-?)?trained\b",
         # "I want a ConvNeXt trained on ...", "need an xgboost model trained by Friday": wanted in a trained state.
         r"\b(?:want|need|like|get|have)\w* (?:(?:a|an|the|my|our|this|that|some) (?:[\w-]+ ){1,4}|(?:it|them|this|that) )(?:re-?)?trained\b"
         r"(?! (?:model|network|net|weights|checkpoint|backbone|encoder|classifier|version|one|copy)s?\b)",
@@ -263,7 +264,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwhat (?:did|was|were) (?:the |our |my )?(?:best|last|previous|latest|winning|earlier|prior|most recent) (?:[\w-]+ ){0,3}(?:score|get|reach|achieve|hit|manage)\b",
         r"\bhow (?:did|well did) (?:the |our |my )?(?:best|last|previous|latest|earlier|prior) (?:[\w-]+ ){0,3}(?:do|perform|score)\b",
         r"\bdid (?:the|our|my|that|this|last) (?:[\w-]+ ){0,6}(?:beat|outperform|win|improve|help|work|overfit|converge)\b",
-        r"\bremind me\b", r"(?<!report )(?<!and )(?<!macro )(?<!micro )(?<!-class )(?<!class )(?<!its )(?<!high )(?<!low )\brecall\b(?! (?:of|score|@|rate|broken|per|at \d|for each|and precision|drops?|is (?:low|high|bad|good))\b)", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)" + _TIME_HISTORY_NOT, r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
+        r"\bremind me\b", r"(?<!precision over )(?<!precision vs )(?<!precision or )(?<!precision/)(?<!over )(?<!report )(?<!and )(?<!macro )(?<!micro )(?<!-class )(?<!class )(?<!its )(?<!high )(?<!low )\brecall\b(?! (?:of|score|@|rate|broken|per|at \d|for each|and precision|over precision|vs\.? precision|/|drops?|is (?:low|high|bad|good))\b)", r"\bhistory\b(?<!rental history)(?<!sales history)(?<!price history)(?<!purchase history)(?<!order history)(?<!medical history)(?<!browsing history)(?<!transaction history)" + _TIME_HISTORY_NOT, r"\bour best\b", r"\bfrom (?:your |the )?memory\b",
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
         r"\bso far\b", r"\b(?:do|did) we have\b(?! (?:\w+ )?enough\b)", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",

@@ -56,7 +56,7 @@ KEYWORDS = (
     "estimate", "annotation", "annotate", "preprocessing", "imbalanced", "imbalance", "training",
     "learning", "regression", "forecasting", "translation", "summarization", "sentiment",
     "detection", "dataset", "latency", "throughput", "accuracy", "parameters", "experiments",
-    "experiment", "previous", "worked", "fine-tune", "fine-tuning", "fine-tuned", "fine-tunes", "adapters", "sequence",
+    "experiment", "previous", "worked", "fine-tune", "fine-tuning", "fine-tuned", "fine-tunes", "retrained", "retraining", "adapters", "sequence",
     "sequences", "genomics", "language", "molecules", "network", "networks", "pretrained",
     "schedule", "scheduler", "annealing", "momentum", "feature", "features", "extraction",
     "knowledge", "teacher", "student", "structured", "unstructured", "sparsity", "category",
@@ -95,7 +95,8 @@ def repair_word(word: str) -> str:
     if len(word) < 7 or len(word) > 24 or word in _KEYWORD_SET:
         return word
     candidates = {kw for kw in _DELETE_INDEX.get(word, ()) if len(kw) == len(word) + 1}  # a letter missing
-    candidates |= {d for d in _deletes(word) if d in _KEYWORD_SET}  # a letter too many
+    # a letter too many -- but not an inflection ("evaluated", "predicts" stay: the ending carries the meaning)
+    candidates |= {d for d in _deletes(word) if d in _KEYWORD_SET and not (word.startswith(d) and word[len(d):] in ("d", "s"))}
     for i in range(len(word) - 1):  # two neighbours swapped
         swapped = word[:i] + word[i + 1] + word[i] + word[i + 2:]
         if swapped in _KEYWORD_SET:

@@ -71,6 +71,9 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
             spans = [sp for sp in spans if not (low.startswith("calibrat", sp[0]) and _QUANT_CALIBRATION.search(_sentence(low, sp[0])))]
         if intent in _DONE_INTENTS:
             spans = [sp for sp in spans if not _done_or_attribute(low, sp)]
+        if intent == "compress":  # "package the int8 ONNX model": the format names the model that exists
+            spans = [sp for sp in spans if not (_FORMAT_WORD.match(low, sp[0]) and _DEFINITE_BEFORE.search(low[max(0, sp[0] - 40):sp[0]])
+                                                and _MODEL_AFTER.match(low, sp[1]))]
         if spans:
             found[intent] = spans
     return found
@@ -83,6 +86,10 @@ _ATTRIBUTIVE = re.compile(r"\b(?:the|our|my|this|that|these|those|its|your|their
 # "we fine-tuned the ViT last sprint", "I already quantized it", "the team distilled a student": done, not asked.
 _PAST_CLAUSE = re.compile(r"\b(?:(?:we|i|they|you|he|she)(?:'ve|'d| have| had)?|someone|somebody|team|intern|colleagues?|vendor|contractors?)"
                           r"\s+(?:(?:already|just|recently|previously|also|originally|then|first|successfully)\s+)?$")
+_FORMAT_WORD = re.compile(r"(?:int ?[48]|onnx|tflite|fp16|torchscript|coreml|openvino|tensorrt|[48]-bit)\b")
+_DEFINITE_BEFORE = re.compile(r"\b(?:the|our|my|this|that|its|your|their)\s+(?:[\w-]+\s+){0,2}$")
+_MODEL_AFTER = re.compile(r"(?:[\s-]+[\w-]+){0,2}?[\s-]+(?:model|version|export|checkpoint|file|artifact|weights|build|student|classifier|network|"
+                          r"bert|gpt|vit|cnn|resnet|mlp|convnext|efficientnet|detector)s?\b")
 _DONE_INTENTS = {"compress", "fine_tune", "train", "deploy", "implement", "tune"}
 
 
