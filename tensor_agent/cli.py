@@ -80,19 +80,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
             render_plan(plan)
         return 0
+    from tensor_agent import toolworker
+
+    worker = toolworker.start(settings, verbose=args.verbose)  # imports torch now, in a second process
     side = None
     tools = _planned_tools(message)
-    if tools:
-        from tensor_agent.tools.core.plots import prestart
-
-        prestart()  # the PNG's child imports matplotlib now, in parallel
+    if worker is not None and _uses_torch(tools):
+        worker.warm([t for t in tools if t != "recall"])
+    elif worker is not None:
+        toolworker.discard(settings)  # this turn runs no torch tool
+        worker = None
     if not args.no_memory and _uses_memory(tools):
         from tensor_agent.memory import sidecar
 
-        side = sidecar.start(settings)  # chromadb loads in a second process while this one imports torch
+        side = sidecar.start(settings)  # chromadb loads in a third process
+    if tools and worker is None:
+        from tensor_agent.tools.core.plots import prestart
+
+        prestart()  # the PNG's child imports matplotlib now, in parallel
     try:
         return _answer(args, _invoke(args, message))
     finally:
+        if worker is not None:
+            toolworker.stop(settings)  # waits for the worker and its plots
         if side is not None:
             sidecar.stop(settings)  # waits for the child: every record is written when `ask` returns
 
@@ -132,6 +142,12 @@ def _planned_tools(message) -> list[str]:
     if not plan.addressed:
         return []
     return list(plan.tools) + (["recall"] if "recall" in plan.intents else [])
+
+
+def _uses_torch(tools: list[str]) -> bool:
+    """Whether the turn runs a tool that imports torch (all but the data-size estimator and tracking):
+    then a tool worker imports it in a second process while this one imports LangGraph."""
+    return bool(set(tools) - {"recall", "estimate_data", "track_experiment"})
 
 
 def _uses_memory(tools: list[str]) -> bool:

@@ -164,14 +164,25 @@ def _load_tool(name: str):
                                  hint="install the package that provides it, or ask for another tool") from exc
 
 
+def _call_tool(name: str, state: State, ctx) -> Any:
+    """The tool's JSON payload: from the CLI's tool worker when one runs (same function, same inputs), else here."""
+    from tensor_agent import toolworker
+
+    worker = toolworker.active(ctx.settings)
+    payload = worker.run(name, state["plan"], ctx) if worker is not None else None
+    if payload is None:  # no worker, or it is gone: run the tool in this process
+        out = _load_tool(name)(_plan(state), ctx)
+        payload = out.model_dump(mode="json") if hasattr(out, "model_dump") else out
+    return payload
+
+
 def _run_tool(name: str, state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict:
     ctx = _tool_context(state, _ctx(runtime, config))
     rest = [t for t in state.get("pending", []) if t != name]
     started = time.perf_counter()
     _emit({"node": name, "status": "start"})
     try:
-        out = _load_tool(name)(_plan(state), ctx)
-        payload = out.model_dump(mode="json") if hasattr(out, "model_dump") else out
+        payload = _call_tool(name, state, ctx)
         if isinstance(payload, dict):
             payload.setdefault("wall_s", round(time.perf_counter() - started, 3))
         _emit({"node": name, "status": "done", "wall_s": round(time.perf_counter() - started, 3)})
