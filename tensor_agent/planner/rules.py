@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
-from tensor_agent.catalogue import FAMILIES, PEERS, Signals, family_modality, select_family
+from tensor_agent.catalogue import FAMILIES, Signals, family_modality, select_family
+from tensor_agent.planner import clauses as cl
 from tensor_agent.planner import fields
 from tensor_agent.planner import lexicon as lx
 from tensor_agent.planner.constraints import extract
-from tensor_agent.planner.normalize import MAX_CHARS, MENTION_RE, decode, other_mentions, repair, strip_mentions
+from tensor_agent.planner.normalize import MAX_CHARS, MENTION_RE, decode, repair, strip_mentions
+from tensor_agent.planner.peer_rules import peers_for
 from tensor_agent.planner.scope import mask_quotes, negated, request_text
 from tensor_agent.schema import Constraint, Plan, tools_for
 
@@ -21,7 +23,6 @@ from tensor_agent.schema import Constraint, Plan, tools_for
 _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\bafter|\bi'm|\bi am|\bwe're|\bwe are|"
                           r"\bam|\bis|\bare|\bof|\bin|\bby|\babout|\bthe|\bmy|\bwhich|\bthat|\bwe|\bi|\bthey|\byou|\bwas|\bwere|\bbeen|\bbe)\s+(?:\w+\s+)?$")
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
-_DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
 _CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:when|while|whilst|during)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
                         r"\b(?:is it|would it be|isn't it|is that|would that be|does it make sense|is there any point|is there a point|is it worth|worth it)"
@@ -35,16 +36,11 @@ _DEVICE_DEPLOY = re.compile(r"\s*(?:[\w-]+\s+){0,4}?(?:on|to|onto|for|in)\s+(?:a
                             r"mcu|embedded|browser|wasm|laptop|on-device|tablet|wearables?|iot|drones?)\b")
 _SERVING = re.compile(r"\b(?:docker|containers?|containeri[sz]\w*|torch-?serve|tf[- ]?serving|tensorflow serving|k-?serve|kubernetes|"
                       r"k8s|kubeflow|helm|endpoint|rest|http|grpc|api|production|prod|cloud|servers?|cluster|fastapi|manifests?)\b")
-_NEW_REQUEST = re.compile(r"(?:\bthen|\band|\balso|;|\?|\bplease|\bcan you|\bcould you|\bwould you|\bnext|\bafterwards)\s*(?:\w+\s+){0,3}$")
 _CLASSIFY = re.compile(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*|\bdetect\w*|\bner\b|\bextract\w*|\brout(?:e|er|ers|ing)\b|\btag\w*|\bintents?\b|"
                          r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*")
-# A sentence to another agent that gives it a task (a verb, not a question or thanks).
-_HANDOFF = re.compile(r"[\s,:]*(?:please |pls |can you |could you )?(?!thanks|thank|what|why|how|is |are |do |does |did |has |have |who|when|where)"
-                      r"[a-z]+(?<!ed)(?<!ing) (?:the|our|my|a|an|it|this|that|these|those|some|all|\w+s)\b", re.IGNORECASE)
 # A family named as the thing to replace or beat is not the one asked for.
 _REPLACED = re.compile(r"\b(?:better than|alternatives? to|other than|switch(?:ing)? (?:away )?from|replac(?:e|ing)|beyond|besides|apart from|"
                        r"outperform\w*|beat(?:s|ing)?)\s+(?:a |an |the |our |my |plain |simple |vanilla |standard )?(?:[\w-]+ )?$")
-_SENTENCE_END = re.compile(r"[.!?;\n]|\b(?:then|and then|also|after that|afterwards|next)\b")
 
 
 def _window(text: str) -> tuple[str, list[str]]:
@@ -65,53 +61,10 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
         spans = sorted({m.span() for p in patterns for m in p.finditer(low) if not negated(low, m.start())})
         if intent == "deploy":
             spans = [sp for sp in spans if not _device_deploy(low, sp)]
-        if intent == "compress" and "design" in found:  # "a forecaster that needs to run in real time on the edge"
-            spans = [sp for sp in spans if not _REQUIREMENT.search(low[max(0, sp[0] - 30):sp[0] + 7])]
-        if intent == "evaluate":  # calibration of a quantized model's activations is not a model evaluation
-            spans = [sp for sp in spans if not (low.startswith("calibrat", sp[0]) and _QUANT_CALIBRATION.search(_sentence(low, sp[0])))]
-        if intent in _DONE_INTENTS:
-            spans = [sp for sp in spans if not _done_or_attribute(low, sp)]
-        if intent == "compress":  # "package the int8 ONNX model": the format names the model that exists
-            spans = [sp for sp in spans if not (_FORMAT_WORD.match(low, sp[0]) and _DEFINITE_BEFORE.search(low[max(0, sp[0] - 40):sp[0]])
-                                                and _MODEL_AFTER.match(low, sp[1]))]
+        spans = cl.filter_spans(low, intent, spans, "design" in found)
         if spans:
             found[intent] = spans
     return found
-
-
-# "the quantized efficientnet", "our int8-quantized BERT", "the pruned ResNet": a participle after a definite
-# determiner names a model that exists (an indefinite one, "a pruned copy", is still asked for).
-_ATTRIBUTIVE = re.compile(r"\b(?:the|our|my|this|that|these|those|its|your|their|his|her)\s+"
-                          r"(?:(?:already|newly|freshly|recently|previously|last|old|new|current|int\d|\d+-bit|\w+ly)\s+)?(?:\w+-)?$")
-# "we fine-tuned the ViT last sprint", "I already quantized it", "the team distilled a student": done, not asked.
-_PAST_CLAUSE = re.compile(r"\b(?:(?:we|i|they|you|he|she)(?:'ve|'d| have| had)?|someone|somebody|team|intern|colleagues?|vendor|contractors?)"
-                          r"\s+(?:(?:already|just|recently|previously|also|originally|then|first|successfully)\s+)?$")
-_FORMAT_WORD = re.compile(r"(?:int ?[48]|onnx|tflite|fp16|torchscript|coreml|openvino|tensorrt|[48]-bit)\b")
-_DEFINITE_BEFORE = re.compile(r"\b(?:the|our|my|this|that|its|your|their)\s+(?:[\w-]+\s+){0,2}$")
-_MODEL_AFTER = re.compile(r"(?:[\s-]+[\w-]+){0,2}?[\s-]+(?:model|version|export|checkpoint|file|artifact|weights|build|student|classifier|network|"
-                          r"bert|gpt|vit|cnn|resnet|mlp|convnext|efficientnet|detector)s?\b")
-_DONE_INTENTS = {"compress", "fine_tune", "train", "deploy", "implement", "tune"}
-
-
-_QUANT_CALIBRATION = re.compile(r"\bquantiz\w*|\bint ?8\b|\bactivations?\b|\bstatic (?:int8|quant)")
-
-
-def _sentence(low: str, at: int) -> str:
-    start = max(low.rfind(c, 0, at) for c in ".?!;\n") + 1
-    ends = [i for i in (low.find(c, at) for c in ".?!;\n") if i >= 0]
-    return low[start:min(ends) if ends else len(low)]
-
-
-def _done_or_attribute(low: str, span: tuple[int, int]) -> bool:
-    """The request word is a past participle naming an existing object or a past action."""
-    if not re.match(r"[\w-]*ed\b", low[span[0]:]):  # the cue's first word is the participle
-        return False
-    before = low[max(0, span[0] - 40):span[0]]
-    return bool(_ATTRIBUTIVE.search(before) or _PAST_CLAUSE.search(before))
-
-
-# A device the designed model must run on is a requirement of the design, not a compression request.
-_REQUIREMENT = re.compile(r"\b(?:needs?|has|have|must|should|ought|able|that|which)\s+(?:to\s+)?(?:also\s+)?(?:be able to\s+)?run\b")
 
 
 def _negated_intents(low: str) -> set[str]:
@@ -132,24 +85,12 @@ def _device_deploy(low: str, span: tuple[int, int]) -> bool:
     return bool(_DEVICE_DEPLOY.match(low, span[1])) and not _SERVING.search(low)
 
 
-def _same_clause(low: str, a: int, b: int) -> bool:
-    return not _SENTENCE_END.search(low[min(a, b):max(a, b)])
-
-
-def _new_request_at(low: str, start: int, after: int = 0) -> bool:
-    """A new request begins just before `start` (looking no further back than `after`)."""
-    before = low[max(after, start - 40):start]
-    if re.search(r"\b(?:between|both|either|of|like|vs\.?|versus) (?:[\w-]+ ){1,3}(?:and|or) (?:[\w-]+ ){0,2}$", low[max(0, start - 60):start]):
-        return False  # "the trade-offs between pruning and quantization": a list, not a request
-    return bool(_NEW_REQUEST.search(before))
-
-
 def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
     """"compare my last 5 runs", "log my last run to W&B": the runs are what the tracking verb acts
     on, not a question about past results."""
     if "track" in spans and "evaluate" in spans:  # "log the confusion matrix and metrics of this run to MLflow"
         ts = [s for s, _ in spans["track"]]
-        rest = [sp for sp in spans["evaluate"] if not any(t < sp[0] <= t + 40 and _same_clause(low, t, sp[0]) for t in ts)]
+        rest = [sp for sp in spans["evaluate"] if not any(t < sp[0] <= t + 40 and cl.same_clause(low, t, sp[0]) for t in ts)]
         if rest:
             spans["evaluate"] = rest
         else:
@@ -158,8 +99,8 @@ def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> N
         return
     track_starts = [s for s, _ in spans["track"]]
     rest = [sp for sp in spans["recall"]
-            if not any(t <= sp[0] <= t + 40 and _same_clause(low, t, sp[0]) or
-                       sp[0] < t <= sp[1] + 30 and _same_clause(low, sp[0], t) and
+            if not any(t <= sp[0] <= t + 40 and cl.same_clause(low, t, sp[0]) or
+                       sp[0] < t <= sp[1] + 30 and cl.same_clause(low, sp[0], t) and
                        re.match(r"(?:last|latest|previous|past|prior|recent)\b", low[sp[0]:sp[1]])
                        for t in track_starts)]
     if rest:
@@ -168,111 +109,10 @@ def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> N
         del spans["recall"]
 
 
-# "knowledge distillation: why the T^2 factor?", "LoRA - why does a low rank suffice?": a short noun heading
-# followed by a question names the topic of the question; its technique is explained, not run.
-_HEADING = re.compile(r"^\W*((?:[\w^/+.'-]+ ){0,6}?[\w^/+.'-]+)\s*(?::|,|\s[-\u2013\u2014]+)\s*"
-                      r"(?=(?:so |and |but |ok |then )?(?:why|what|which|how|when|where|is|are|does|do|did|should|would|could|can (?!you|u\b)|"
-                      r"isn't|aren't|pros and cons|trade-?offs?)\b)")
-_VERB_FORM = re.compile(r"\b(?:quantiz(?:e|es)|prune|prunes|distil(?:l|ls)?|compress(?:es)?|train|fine-?tune|tune|deploy|design|implement|build|make|"
-                        r"give|run|apply|do|can you|could you|please|pls)\b")
-# "a Kubeflow pipeline that trains, prunes and deploys ...", "a pipeline: train, evaluate, deploy": the verbs are
-# the pipeline's steps; the pipeline is the deployment asked for.
-_PIPELINE_STEPS = re.compile(r"\bpipelines?\b(?:\s+(?:that|which|to|for|with))?\s*:?\s*(?:(?:[\w-]+(?:,|\s+and|\s*->|\s*\+)?\s+){0,4})$")
-
-
-_TASK_VERB = re.compile(r"\W*(?:please |pls |can you |could you )?(?:predict|forecast|classify|detect|segment|recogni[sz]e|rank|identify|spot|"
-                        r"sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e)\b")
-
-
-# "..., then use it on the CNN with 40 trials", "? after that, sweep ...": a clause of its own after a question.
-_THEN_CLAUSE = re.compile(r"\bthen\b|\bafter that\b|\bafterwards\b|[.!?;]\s+(?:now|next|also|please|pls|and)\b")
-
-
-_EXPERIMENT_SIZE = re.compile(r"\bsample size|\bhow many (?:users|sessions|visitors|customers|requests|impressions)")
-_EXPERIMENT = re.compile(r"\ba/b\b|\bab tests?\b|\bexperiments?\b|\bper (?:arm|variant|group|bucket)\b|\bcanary\b|\bsplit test")
-
-
-def _test_sample_size(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
-    """"what sample size per arm?" in an A/B test is the test's power, an evaluation question, not training data."""
-    if "estimate_data" not in spans or "evaluate" not in spans or not _EXPERIMENT.search(low):
-        return
-    rest = [sp for sp in spans["estimate_data"] if not _EXPERIMENT_SIZE.match(low, sp[0])]
-    if rest:
-        spans["estimate_data"] = rest
-    else:
-        del spans["estimate_data"]
-
-
-_TECH = (r"(?:(?:structured|unstructured|magnitude|static|dynamic|post-training|int8|8-bit|full|knowledge)\s+)?"
-         r"(?:pruning|quantization|quantisation|distillation|sparsification|int ?[48]|fp16|lora|adapters?|qat|fine-?tuning|feature extraction)\b")
-# "int8 quantization and pruning", "LoRA with adapters", "structured or unstructured pruning": alternatives compared.
-_TECH_COMPARE = re.compile(r"\b" + _TECH + r"\s*(?:,|\bor\b|\band\b|\bvs\.?|\bversus\b|\bwith\b|\bagainst\b|/)\s*(?:[\w-]+\s+){0,2}?" + _TECH +
-                           r"|\b(?:structured|unstructured|static|dynamic|magnitude|global|local|post-training)\s+(?:or|vs\.?|versus|and)\s+"
-                           r"(?:[\w-]+\s+)?(?:pruning|quantization|quantisation|distillation)\b")
-_RUN_VERB = re.compile(r"\b(?:run|apply|try|benchmark|measure|quantize|prune|distill|compress|fine-tune|train|use|do)\b")
-_ASKS_WHY = re.compile(r"\?|\btheor\w*|\bexplain\w*|\bintuition\b")
-
-
-def _technique_comparison(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
-    """Techniques compared in a question ("distillation versus quantization - which keeps more accuracy?"):
-    the comparison is explained, nothing is run, unless the message asks to run something."""
-    m = _TECH_COMPARE.search(low)
-    if not m or not _ASKS_WHY.search(low):
-        return
-    for v in _RUN_VERB.finditer(low):
-        if not negated(low, v.start()) and not re.search(r"\b(?:which|what|how|why)\b[^.?!;]*$", low[:v.start()]):
-            return  # "compare pruning and int8 on the CNN: run both"
-    doing = [i for i in spans if i in {"compress", "fine_tune", "train", "tune"}]
-    for intent in doing:
-        del spans[intent]
-    if doing and not spans:
-        spans["explain"] = [m.span()]
-
-
-def _question_topics(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
-    """A doing-word after an explanation or data question in the same clause is its topic ("explain why LoRA
-    needs less data than full fine-tuning"), unless a new request starts in between ("..., and fine-tune it")."""
-    questions = [sp for q in ("explain", "estimate_data") for sp in spans.get(q, [])]
-    if not questions:
-        return
-    for doing in [i for i in spans if i in _DOING_INTENTS | {"compress"}]:
-        keep = [sp for sp in spans[doing] if not any(
-            q[1] <= sp[0] and _same_clause(low, q[1], sp[0]) and not _new_request_at(low, sp[0], q[1])
-            and not _THEN_CLAUSE.search(low, q[1], sp[0]) for q in questions)]
-        if keep:
-            spans[doing] = keep
-        elif len(spans) > 1:
-            del spans[doing]
-
-
-def _topic_heading(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
-    """Doing-intents named only in a noun heading before a question become the question's topic."""
-    m = _HEADING.match(low)
-    if not m or _VERB_FORM.search(m.group(1)):
-        return
-    end = m.end(1)
-    topic = [i for i in spans if i in _DOING_INTENTS | {"compress"} and all(sp[0] < end for sp in spans[i])]
-    for intent in topic:
-        del spans[intent]
-    if topic and not spans:
-        spans["explain"] = [(m.end(), m.end())]
-
-
-def _pipeline_steps(low: str, spans: dict[str, list[tuple[int, int]]]) -> None:
-    if "deploy" not in spans:
-        return
-    for intent in [i for i in spans if i != "deploy"]:
-        rest = [sp for sp in spans[intent] if not _PIPELINE_STEPS.search(low[max(0, sp[0] - 60):sp[0]])]
-        if rest:
-            spans[intent] = rest
-        else:
-            del spans[intent]
-
-
 def _order_intents(low: str) -> list[str]:
     spans = _intent_spans(low)
-    _topic_heading(low, spans)
-    _pipeline_steps(low, spans)
+    cl.topic_heading(low, spans)
+    cl.pipeline_steps(low, spans)
     # A request inside a condition ("before we deploy it, ...") is not one when another request stands.
     conditional = {i: [sp for sp in ss if _CONDITION.search(low[max(0, sp[0] - 40):sp[0]])] for i, ss in spans.items()}
     # "if we deploy it with Docker, ...": the rest of a conditional clause is part of the condition too.
@@ -288,18 +128,18 @@ def _order_intents(low: str) -> list[str]:
             elif len(spans) > 1:
                 del spans[intent]
     _objects_of_tracking(low, spans)
-    _technique_comparison(low, spans)
-    _question_topics(low, spans)
-    _test_sample_size(low, spans)
+    cl.technique_comparison(low, spans)
+    cl.question_topics(low, spans)
+    cl.test_sample_size(low, spans)
     pos = {intent: s[0] for intent, s in spans.items()}
     # A doing-verb inside a question about data/evaluation/maths is not a request of its own.
     for doing in list(pos):
-        if doing not in _DOING_INTENTS:
+        if doing not in cl.DOING_INTENTS:
             continue
         keep = []
         for start, end in spans[doing]:
-            subordinate = _SUBORDINATE.search(low[max(0, start - 24):start]) and not _new_request_at(low, start)
-            if subordinate and any(q in pos and pos[q][0] < start and _same_clause(low, pos[q][0], start)
+            subordinate = _SUBORDINATE.search(low[max(0, start - 24):start]) and not cl.new_request_at(low, start)
+            if subordinate and any(q in pos and pos[q][0] < start and cl.same_clause(low, pos[q][0], start)
                                    for q in _QUESTION_INTENTS):
                 continue
             keep.append((start, end))
@@ -313,11 +153,11 @@ def _order_intents(low: str) -> list[str]:
     ordered = sorted(pos.items(), key=lambda kv: kv[1][0])
     if ordered and ordered[0][0] in _QUESTION_INTENTS:
         for doing, _span in ordered[1:]:
-            if doing not in _DOING_INTENTS | {"compress"}:
+            if doing not in cl.DOING_INTENTS | {"compress"}:
                 continue
             first_end = ordered[0][1][1]
             fresh = [sp for sp in spans[doing] if sp[0] > ordered[0][1][0] and (
-                _new_request_at(low, sp[0], first_end) or _THEN_CLAUSE.search(low, first_end, sp[0]))]
+                cl.new_request_at(low, sp[0], first_end) or cl.THEN_CLAUSE.search(low, first_end, sp[0]))]
             if fresh:
                 pos[doing] = fresh[0]
             else:
@@ -338,7 +178,7 @@ def _order_intents(low: str) -> list[str]:
     # the opening task verb states the goal the explicit training request serves.
     if "design" in pos and ({"train", "fine_tune"} & set(pos)):
         trained = [pos[i][0] for i in ("train", "fine_tune") if i in pos]
-        if any(abs(t - pos["design"][0]) <= 2 for t in trained) or all(_TASK_VERB.match(low, sp[0]) for sp in spans["design"]):
+        if any(abs(t - pos["design"][0]) <= 2 for t in trained) or all(cl.TASK_VERB.match(low, sp[0]) for sp in spans["design"]):
             del pos["design"]
     return [i for i, _ in sorted(pos.items(), key=lambda kv: (kv[1][0], kv[0]))]
 
@@ -499,77 +339,6 @@ def _task(modality: str | None, low: str, seq2seq: bool) -> str | None:
     return None
 
 
-# A peer addressed at the start of a clause after @TENSOR ("..., then @AXIOM explain why", ". @ECLIPSE, can you
-# check ...") with a task or a question: the user lays out who does what next, so the peer is part of the plan.
-# Not: "as @AXIOM suggested", "thanks @ECLIPSE for ...", "@PRISM's profile".
-_CLAUSE_OPEN = re.compile(r"(?:^|[.;!?\n,:(]|\band|\bthen|\balso|\bwhile|\bmeanwhile|\bnext|\bafterwards|\bafter that|\bonce (?:that's|it's|this is) done|"
-                          r"\bwhen (?:that's|it's) done)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$",
-                          re.IGNORECASE)
-_PEER_TASK = re.compile(r"[\s,:]*(?:please |pls |can you |could you |would you |will you |you )?"
-                        r"(?!(?:thanks|thank|for|is|are|was|were|has|have|had|said|says|suggests?|suggested|mentioned|agrees?|thinks?|"
-                        r"already|just|did|does|knows?|wrote|sent|shared|ran|found|told|asked)\b)[a-z]+\b(?<!ed)", re.IGNORECASE)
-
-
-_NO_TASK = re.compile(r"[\s,:]*(?:no need|nothing|no action|not needed|don't|do not|never mind|no worries|you can skip|skip this)\b", re.IGNORECASE)
-
-
-def _addressed_after_tensor(text: str, at: int, name: str) -> bool:
-    first = MENTION_RE.search(text)
-    if first is None or first.start() > at:
-        return False
-    end = at + 1 + len(name)
-    if _NO_TASK.match(text, end):  # "@VELOCITY, no need to look at this one"
-        return False
-    return bool(_CLAUSE_OPEN.search(text[max(0, at - 60):at]) and _PEER_TASK.match(text, end))
-
-
-# Data words that describe a state of the data, not work on it: in a pure explanation ("explain why xgboost handles
-# missing values natively") they are the topic, and no data preparation is asked for.
-_DATA_STATE = re.compile(r"imbalanc|unbalanced|missing|noisy|noise|messy|outlier|skewed|mislabel|augment|leak|distribution shift|"
-                         r"data drift|corrupt|rare|\d")
-
-
-# "plus a rough CPU latency", "include its latency in the report": a figure the design reports, not a speed target.
-_REPORTED_FIGURE = re.compile(r"\b(?:plus|and|with|includ\w*|report\w*|give me|tell me|show me|measur\w*|list|print)\s+(?:(?:a|an|the|its|their|our)\s+)?"
-                              r"(?:(?:rough|estimated|expected|measured|ballpark|approximate|typical|cpu|gpu|median|p50|inference)\s+){0,3}$")
-_TARGET_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:budgets?|targets?|under|below|within|<|must|should|of \d|requirements?|constraints?|goals?|slas?|limits?)\b")
-
-
-def _velocity_cue(low: str) -> bool:
-    for m in lx.VELOCITY_CUES.finditer(low):
-        if not (m.group(0).startswith("latenc") and _REPORTED_FIGURE.search(low[max(0, m.start() - 50):m.start()])
-                and not _TARGET_AFTER.match(low, m.end())):
-            return True
-    return False
-
-
-def _prism_wanted(intents: list[str], low: str) -> bool:
-    # "no cleaning needed", "without any imputation" (a negated state, "so patients don't leak", is still a concern)
-    cues = [m for m in lx.PRISM_CUES.finditer(low) if _DATA_STATE.match(m.group(0)) or not negated(low, m.start())]
-    if cues and intents and set(intents) <= {"explain"}:
-        cues = [m for m in cues if not _DATA_STATE.match(m.group(0))]
-    return bool(cues)
-
-
-def _peers(intents: list[str], low: str, text: str, constraints: dict) -> list[str]:
-    peers: set[str] = set()
-    if "explain" in intents or lx.AXIOM_CUES.search(low):
-        peers.add("AXIOM")
-    if "compress" in intents or _velocity_cue(low) or "latency_ms" in constraints:
-        peers.add("VELOCITY")
-    if _prism_wanted(intents, low):
-        peers.add("PRISM")
-    if "evaluate" in intents or lx.ECLIPSE_CUES.search(low):
-        peers.add("ECLIPSE")
-    for name, at in other_mentions(text):  # "ask @PRISM to ..." delegates explicitly
-        if name in PEERS and (lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()) or _addressed_after_tensor(text, at, name)):
-            peers.add(name)
-        elif name == "PRISM" and intents and _HANDOFF.match(text, at + len(name) + 1) and \
-                re.search(r"(?:^|[.;!?\n]|\band)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$", text[max(0, at - 40):at]):
-            peers.add(name)  # "@PRISM balance the classes; @TENSOR then train ...": the data is handed off to PRISM
-    return sorted(peers)
-
-
 def _clarify(intents: list[str], modality: str | None, architecture: str | None, constraints: dict, low: str) -> str | None:
     if not intents:
         return ("What would you like me to do? I can design or implement an architecture, train or fine-tune "
@@ -714,7 +483,7 @@ def rules_plan(message: str | bytes | None) -> Plan:
         architecture=architecture,
         architecture_named=bool(named) if architecture else None,
         tools=tools_for(intents),
-        peers=_peers(intents, peer_low, text, constraints),
+        peers=peers_for(intents, peer_low, text, constraints),
         constraints=constraints_list,
         task=_task(modality, low, seq2seq) if intents else None,
         clarification=_clarify(intents, modality, architecture, constraints, low),
