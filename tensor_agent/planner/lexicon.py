@@ -428,6 +428,7 @@ VELOCITY_CUES = re.compile(
     r"\blatenc\w*|\bthroughput\b|\breal[- ]?time\b|\bfps\b|\bframes per second\b|\bqps\b|\bqueries per second\b|"
     r"\brequests per second\b|\b\d+(?:\.\d+)? ?(?:ms|milliseconds?)\b|\binference (?:speed|time)\b|\bspeed ?up (?:\w+ )?inference\b|"
     r"\bfaster inference\b|\blow-latency\b|\bresponse time\b|\btokens per second\b|\bsub-?millisecond\b|\bmicroseconds?\b|"
+    r"\b\d[\d,.]*\s*k?\s*(?:[\w-]+\s+)?(?:images?|photos?|frames?|requests?|queries|inferences?|predictions?|documents?|messages?)\s+(?:a|an|each|every) (?:second|sec)\b|"
     r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
 PRISM_CUES = re.compile(
     r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
@@ -437,6 +438,10 @@ PRISM_CUES = re.compile(
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
     r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
+# A throughput target ("2k images/sec", "400 images a second", "50 QPS"): an efficiency requirement like a latency budget.
+THROUGHPUT_RE = re.compile(
+    r"\bthroughput\b|\bfps\b|\bqps\b|\brps\b|\b\d[\d,.]*\s*k?\s*(?:[\w-]+\s+)?(?:images?|photos?|frames?|requests?|req|queries|inferences?|"
+    r"predictions?|samples?|items?|documents?|messages?|tokens?)\s*(?:/\s*s(?:ec)?\b|per (?:second|sec)\b|(?:a|an|each|every) (?:second|sec)\b)")
 ECLIPSE_CUES = re.compile(
     r"\bevaluation (?:strategy|plan|protocol|scheme|methodology|framework)\b|\bhow (?:should|do|can|would) (?:i|we) (?:evaluate|validate|test|measure|benchmark)\b")
 

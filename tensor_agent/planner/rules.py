@@ -275,7 +275,7 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
     small = modality == "image" and isinstance(shape, list) and len(shape) >= 2 and max(shape[-2:]) < 32
     return Signals(
         neural=bool(wants_neural and not doubts),
-        efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu")
+        efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu") or lx.THROUGHPUT_RE.search(low)
                        or any(k in constraints for k in ("latency_ms", "size_mb", "max_params"))),
         large_scale=bool(re.search(r"\bvision transformers?\b|\bself-attention\b|\blarge[- ]scale\b|\bmillions? of\b|"
                                    r"\bpre-?train\w*\b|\bfoundation\b|\b\d+(?:\.\d+)?\s*(?:gb|tb)\b[\s-]*(?:of )?(?:[\w-]+ )?(?:images?|image data|photos)", low))
