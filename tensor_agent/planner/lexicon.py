@@ -173,7 +173,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:make|get|making)(?: (?:it|the model|my model|this|the network|them|the \w+|my \w+))? (?:\w+ )?(?:faster|smaller|lighter|leaner|cheaper to run)\b",
         r"\breduce (?:the |its |my )?(?:model |inference )?(?:size|latency|memory|footprint|flops|macs)\b",
         r"\b(?:deploy\w*|ship\w*|put (?:it|this|the model|my model)|get (?:it|this) running) (?:\w+ ){0,4}(?:on|to|onto|for) (?:a |an |the |our |my )?(?:\w+ )?" + _DEVICE + r"\b",
-        r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b", r"\bsqueez\w*",
+        r"\bknowledge distillation\b", r"\bteacher[- ]student\b", r"\blottery ticket\b", r"\bsqueez\w*\b(?! (?:out )?(?:a (?:bit|little|few)|some|more|extra|the last|another|every)\b)",
         r"\b(?:to|can it|could it|will it|would it) run (?:locally |offline |fast |smoothly |in real[- ]time |at \d+(?:\.\d+)? ?(?:fps|ms|hz|frames per second) )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:need|want|bring) (?:it|this|the model|them) (?:to be )?(?:down )?(?:to |under |below |within |less than |smaller than )\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
         r"\b(?:get|make|have|bring) (?:it|this|the model|them) (?:to run |run |running )?(?:down )?(?:to |under |below |within |less than |faster than )\d+(?:\.\d+)? ?(?:ms|milliseconds?)"
@@ -230,6 +230,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
         r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
         r"\bhow to (?:check|verify|tell|know|measure|test|validate|make sure)\b",
+        r"\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\b",
         r"\b(?:look into|check|verify|investigate|find out|see|tell me|confirm)\w* (?:whether|if) (?:[\w'-]+ ){0,5}(?:leak\w*|overfit\w*|generali[sz]\w*|representative|biased|too good|real|valid|trustworthy|contaminated)\b",
         # Evaluation deliverables asked for: uncertainty intervals and per-class breakdowns.
         r"\bconfidence intervals?\b", r"\bbootstrap(?:ped)? (?:cis?|intervals?|confidence|error bars|estimates?|resampl\w*)\b",
@@ -432,7 +433,7 @@ VELOCITY_CUES = re.compile(
     r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
 PRISM_CUES = re.compile(
     r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
-    r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
+    r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|negatives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
     r"\blabel noise\b|\blabel(?:ling|ing)? (?:errors|mistakes|issues)\b|\b(?:re-?)?balanc(?:e|es|ing) (?:the |our |my )?(?:classes|dataset|data|labels|training set)\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"

@@ -29,6 +29,20 @@ _PEER_TASK = re.compile(r"[\s,:]*(?:please |pls |can you |could you |would you |
 _NO_TASK = re.compile(r"[\s,:]*(?:no need|nothing|no action|not needed|don't|do not|never mind|no worries|you can skip|skip this)\b", re.IGNORECASE)
 
 
+_RUN_GAP = re.compile(r"[\s,:&+/]*(?:and\s+)?[\s,:&+/]*$", re.IGNORECASE)
+
+
+def _addressed_with_tensor(text: str, at: int, name: str) -> bool:
+    """"@TENSOR @PRISM @ECLIPSE team: ...": a peer in the same run of mentions as @TENSOR is spoken to with it."""
+    end = at + 1 + len(name)
+    for m in MENTION_RE.finditer(text):
+        lo, hi = (m.end(), at) if m.end() <= at else (end, m.start())
+        gap = text[lo:hi]
+        if hi >= lo and _RUN_GAP.fullmatch(re.sub(r"@\w+", "", gap)):
+            return True
+    return False
+
+
 def _addressed_after_tensor(text: str, at: int, name: str) -> bool:
     first = MENTION_RE.search(text)
     if first is None or first.start() > at:
@@ -78,7 +92,8 @@ def peers_for(intents: list[str], low: str, text: str, constraints: dict) -> lis
     if "evaluate" in intents or lx.ECLIPSE_CUES.search(low):
         peers.add("ECLIPSE")
     for name, at in other_mentions(text):  # "ask @PRISM to ..." delegates explicitly
-        if name in PEERS and (lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()) or _addressed_after_tensor(text, at, name)):
+        if name in PEERS and (lx.DELEGATE_RE.search(text[max(0, at - 30):at].lower()) or _addressed_after_tensor(text, at, name)
+                                or _addressed_with_tensor(text, at, name)):
             peers.add(name)
         elif name == "PRISM" and intents and _HANDOFF.match(text, at + len(name) + 1) and \
                 re.search(r"(?:^|[.;!?\n]|\band)\s*(?:@\w+\s*(?:,|and|&)?\s*)*$", text[max(0, at - 40):at]):

@@ -75,3 +75,15 @@ def test_reported_latency_and_data_volume_are_not_targets():
 def test_data_words_in_an_explanation_are_its_topic():
     assert rules_plan("@TENSOR explain why random forests tolerate missing values and outliers").peers == ["AXIOM"]
     assert rules_plan("@TENSOR explain what preprocessing helps with class imbalance").peers == ["AXIOM", "PRISM"]
+
+
+def test_a_peer_in_the_same_run_of_mentions_is_addressed():
+    plan = rules_plan("@AXIOM @TENSOR roles: TENSOR trains the GCN on karate, AXIOM writes up message passing")
+    assert plan.peers == ["AXIOM"]
+
+
+def test_throughput_targets_and_idioms():
+    plan = rules_plan("@TENSOR design a classifier for parcel photos that keeps up with 600 images a second")
+    assert plan.architecture == "efficientnet" and plan.peers == ["VELOCITY"]
+    assert rules_plan("@TENSOR tune the ViT to squeeze out a little more accuracy, 20 trials").tools == ["design_architecture", "tune_model"]
+    assert rules_plan("@TENSOR with 2% positives, is recall at 1% FPR the right number to report?").intents == ["evaluate"]
