@@ -144,7 +144,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:list|show|see|display|print|view|enumerate)\w* (?:me )?(?:all )?(?:the |my |our |its )?(?:[\w-]+ ){0,3}(?:model )?versions\b",
         r"\b(?:list|show|see|display|print|view)\w* (?:me )?(?:all )?(?:the |my |our )?registered\b",
         r"\b(?:what|which|how many) (?:model )?versions? (?:of (?:[\w-]+ ){1,3})?(?:are|is|do|does|did|have|has|exist)\b",
-        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:between|compare|diff\w*) (?:run|version|v)\s*[\w-]+ (?:and|with|to|vs\.?|versus) (?:run|version|v)\s*[\w-]+", r"\b(?:which|what) (?:of (?:the |my |our )?)?(?:runs|experiments)\b", r"\b(?:graph|plot|chart|visuali[sz]e)\w* (?:of |for )?(?:the |my |our |all )?(?:last |latest |recent |previous |past )?(?:\d+ |[a-z]+ )?(?:runs?|experiments?|versions)'?\b", r"\b(?:runs|versions|experiments)\b (?:[\w-]+ ){0,2}compar(?:e|es|ed)\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
+        r"\b(?:are|is|was|were|got|been|get|gets) (?:[\w-]+ ){0,3}registered\b", r"\bversion history\b", r"\b(?:between|compare|diff\w*) (?:run|version|v)\s*[\w-]+ (?:and|with|to|vs\.?|versus) (?:run|version|v)\s*[\w-]+", r"\b(?:which|what) (?:of (?:the |my |our |these |those )?)?(?:last |latest |recent )?(?:\d+ |few |two |three |four |five )?(?:runs|experiments)\b", r"\b(?:graph|plot|chart|visuali[sz]e)\w* (?:of |for )?(?:the |my |our |all )?(?:last |latest |recent |previous |past )?(?:\d+ |[a-z]+ )?(?:runs?|experiments?|versions)'?\b", r"\b(?:runs|versions|experiments)\b (?:[\w-]+ ){0,2}compar(?:e|es|ed)\b", r"\b(?:runs|versions|experiments)\b[^.?!;]{0,20}\bside[- ]by[- ]side\b", r"\bretire (?:the |old |version |v\d)",
     ),
     "fine_tune": _c(
         r"\bfine-? ?tun\w*", r"\blora\b", r"\bunfreez\w*", r"\badapters?\b", r"\bpeft\b", r"\btransfer[- ]learning\b",
@@ -224,13 +224,14 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
         r"\bwhat should (?:the |our |my )?(?:test|validation|val|holdout|train/test) (?:split|set)s?\b",
-        r"\b(?:check|verify|test|confirm)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
+        r"\b(?:check|verify|test|confirm|tell me|find out|show me|let me know|see)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
         r"\bwhat (?:should|do|would) (?:we|i) report\b", r"\b(?:what|which) (?:\w+ )?validation\b", r"\brolling[- ]origin\b", r"\bbacktest\w*",
         r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
         r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
         r"\bhow to (?:check|verify|tell|know|measure|test|validate|make sure)\b",
         r"\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\b",
+        r"\b(?:is|are) there (?:any )?(?:[\w-]+ ){0,2}leak\w*", r"\b(?:looks?|seems?|sounds?) (?:too good|suspicious|fishy|off|wrong)\b",
         r"\b(?:look into|check|verify|investigate|find out|see|tell me|confirm)\w* (?:whether|if) (?:[\w'-]+ ){0,5}(?:leak\w*|overfit\w*|generali[sz]\w*|representative|biased|too good|real|valid|trustworthy|contaminated)\b",
         # Evaluation deliverables asked for: uncertainty intervals and per-class breakdowns.
         r"\bconfidence intervals?\b", r"\bbootstrap(?:ped)? (?:cis?|intervals?|confidence|error bars|estimates?|resampl\w*)\b",
@@ -240,7 +241,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\berror bars\b", r"\bclassification report\b",
     ),
     "explain": _c(
-        r"\bexplain\w*", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
+        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
         r"\bwhat now\s*\?", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
@@ -435,7 +436,7 @@ PRISM_CUES = re.compile(
     r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
     r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|negatives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
     r"\blabel noise\b|\blabel(?:ling|ing)? (?:errors|mistakes|issues)\b|\b(?:re-?)?balanc(?:e|es|ing) (?:the |our |my )?(?:classes|dataset|data|labels|training set)\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
-    r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
+    r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bduplicated\b|\bleaky\b|\bminority class\b|\b(?:up|down)sampl\w* (?:the )?(?:minority|majority|rare|positive|negative)\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
     r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")

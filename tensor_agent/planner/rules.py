@@ -39,7 +39,7 @@ _SERVING = re.compile(r"\b(?:docker|containers?|containeri[sz]\w*|torch-?serve|t
 _CLASSIFY = re.compile(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*|\bdetect\w*|\bner\b|\bextract\w*|\brout(?:e|er|ers|ing)\b|\btag\w*|\bintents?\b|"
                          r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*")
 # A family named as the thing to replace or beat is not the one asked for.
-_REPLACED = re.compile(r"\b(?:better than|alternatives? to|other than|switch(?:ing)? (?:away )?from|replac(?:e|ing)|beyond|besides|apart from|"
+_REPLACED = re.compile(r"\b(?:better than|alternatives? to|other than|switch(?:ing)? (?:away )?from|replac(?:e|ing)|swap(?:ping)?(?: out)?|ditch(?:ing)?|get rid of|move away from|beyond|besides|apart from|"
                        r"outperform\w*|beat(?:s|ing)?)\s+(?:a |an |the |our |my |plain |simple |vanilla |standard )?(?:[\w-]+ )?$")
 
 
@@ -90,7 +90,7 @@ def _objects_of_tracking(low: str, spans: dict[str, list[tuple[int, int]]]) -> N
     on, not a question about past results."""
     if "track" in spans and "evaluate" in spans:  # "log the confusion matrix and metrics of this run to MLflow"
         ts = [s for s, _ in spans["track"]]
-        rest = [sp for sp in spans["evaluate"] if not any(t < sp[0] <= t + 40 and cl.same_clause(low, t, sp[0]) for t in ts)]
+        rest = [sp for sp in spans["evaluate"] if not any(t < sp[0] <= t + 60 and cl.same_clause(low, t, sp[0]) for t in ts)]
         if rest:
             spans["evaluate"] = rest
         else:
