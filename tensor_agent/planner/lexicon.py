@@ -25,7 +25,7 @@ _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\
 # What "design" can be about that is a hyperparameter search ("design a sweep").
 _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
 # Things people "build", "make" or "give me" that are not a model.
-_NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|ya?ml|dockerfiles?|pipelines?|"
+_NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|proofs?|derivations?|explanations?|intuition|breakdown|rundown|walkthrough|answer|maths?|ya?ml|dockerfiles?|pipelines?|"
                 r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|(?:hyper-?param\w*|random|grid|bayesian|optuna|hp|lr) search|dashboards?|comparison|table|"
                 r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|rates?|lrs?|hyper-?param\w*|"
                 r"dropout|settings|validation|evaluation|cross-validation|eval|backtest\w*|test harness|splits?|"
@@ -58,7 +58,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcan (?:we|you|i|one) (?:reliably |accurately )?(?:predict|forecast|classify|detect|tell|spot|flag|recogni[sz]e|anticipate|segment|identify)\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b", r"\bwhat (?:would|should|do) you (?:do|recommend|suggest|pick|choose|go with)\b",
-        r"\bwhat to use\b", r"(?<!lr )(?<!rate )(?<!size )(?<!dropout )(?<!decay )(?<!split )(?<!splits )(?<!metric )(?<!metrics )(?<!loss )(?<!schedule )\bshould (?:i|we) (?:use|go with|pick|try)\b", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
+        r"\bwhat to use\b", r"(?<!lr )(?<!rate )(?<!size )(?<!dropout )(?<!decay )(?<!split )(?<!splits )(?<!metric )(?<!metrics )(?<!loss )(?<!schedule )\bshould (?:i|we) (?:use|go with|pick|try)\b(?! (?:it|this|that|them|these|those)\b)", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
         r"\bwhat (?:would|could|might|will) (?:work|suit|fit)\b", r"\bwould suit\b", r"\bgood starting point\b",
         r"\bdoes (?:that|this|it) (?:make sense|sound right)\b",
     ),
@@ -180,7 +180,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?: (?:per|an?) \w+)? (?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:halve|cut|lower|decrease|shrink|improve|speed up|double)\w* (?:the |its |our |my )?(?:inference )?(?:latency|model size|memory footprint|footprint|throughput)\b",
         r"\b(?:make|making) (?:the )?inference (?:cheaper|faster|lighter)\b|\bcheaper (?:inference|to run|to serve)\b",
-        r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
+        r"\bget (?:it|this|the model|my model) (?:down|smaller)\b",
+        r"\b(?:get|make|have)\w* (?:it|this|the [\w-]+(?: [\w-]+)?|my [\w-]+|our [\w-]+) (?:to )?(?:answer|respond|run|serv|infer|predict|return|reply)\w* "
+        r"(?:[\w-]+ )?(?:in |under |below |within )(?:under |below |less than )?\d+(?:\.\d+)? ?(?:ms|milliseconds?)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
         r"\brun (?:it|this|that|inference|(?:the |my |our |this |a |an )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)|(?:the|my|our|this) [\w-]+) (?:locally |offline |fast |quickly )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:can|could|will|would) (?:it|this|my|the|our) (?:[\w-]+ ){0,8}(?:run|fit) (?:on|in|into) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:get|have|make) (?:[\w-]+ ){0,5}(?:running|working|to run|run) (?:[\w-]+ )?(?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
@@ -201,7 +203,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bsample size\b", r"\bhow long (?:will|would|does) (?:it take to )?(?:annotate|label)\b",
         r"\blearning curve\b", r"\bamount of (?:\w+ )?data\b", r"\bneed to (?:label|annotate|collect)\b",
         r"\bhow long (?:will|would|does|do) (?:the )?(?:annotation|labeling|labelling)\b",
-        r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
+        r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps|seeds|runs|folds|repeats|repetitions)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
         r"\bhow many more\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
@@ -217,7 +219,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bassess\w*", r"\b(?:what|which) (?:kind of |type of )?(?:train[/-]test |validation |cv |data |test )?splits? (?:should|would|do|to|is|makes)\b", r"\b(?:is|are) (?:our|the|my|this|these) (?:[\w%.-]+ ){0,3}(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)(?: \w+)? (?:trustworthy|reliable|real|meaningful|significant|believable|legit|solid)\b", r"\bhow (?:confident|sure|certain) (?:can|should|could|may) (?:we|i) be\b",
         r"\b(?:model|version|variant|system) [a-z0-9]{1,3} (?:really |actually )?(?:beats?|outperforms?|is better than)\b", r"\b(?:is|are|was|were) (?:[\w-]+ ){0,4}as (?:accurate|good|reliable|robust|precise) as\b", r"\bcheck (?:it|them|this|that|the model) (?:properly|carefully|rigorously|thoroughly)\b", r"\b(?:set up|build|create|plan|define|choose|pick|write) (?:a |an |the |our |my )?(?:proper |good |sound |robust |fair |rigorous |honest )?(?:validation|evaluation|cross-validation|eval|backtest\w*|test(?:ing)? (?:setup|protocol|plan|harness))\b", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
         r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
-        r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\ba/b test\w*",
+        r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\bheld-?out (?:set|split|data|test|photos|images|examples|samples|tickets|rows|nodes)\b",
+        r"\breport (?:the |its |their )?(?:[\w-]+ (?:and|&|/) )?(?:top-\d|accuracy|f1|macro-f1|precision|recall|auc|metrics|scores?|mae|rmse|bleu|rouge|perplexity)\b",
+        r"\benough to (?:say|claim|conclude|show|tell|trust)\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
         r"\bstatistical(?:ly)? significan\w*", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
@@ -439,7 +443,7 @@ PRISM_CUES = re.compile(
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bduplicated\b|\bleaky\b|\bminority class\b|\b(?:up|down)sampl\w* (?:the )?(?:minority|majority|rare|positive|negative)\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
     r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
-    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
+    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\btid(?:y|ied|ying) (?:it |them |this |that |the [\w-]+ )?up\b|\btypos? in\b|\b1\s?:\s?\d{2,}\b(?!\s*(?:am|pm))|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 # A throughput target ("2k images/sec", "400 images a second", "50 QPS"): an efficiency requirement like a latency budget.
 THROUGHPUT_RE = re.compile(
     r"\bthroughput\b|\bfps\b|\bqps\b|\brps\b|\b\d[\d,.]*\s*k?\s*(?:[\w-]+\s+)?(?:images?|photos?|frames?|requests?|req|queries|inferences?|"

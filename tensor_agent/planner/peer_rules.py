@@ -73,11 +73,16 @@ def _velocity_cue(low: str) -> bool:
     return False
 
 
+_OURS = re.compile(r"\b(?:our|my)\s+(?:[\w-]+\s+){0,2}$")
+_IN_OURS = re.compile(r"\s+(?:[\w-]+\s+){0,2}(?:in|of|on) (?:our|my) ")
+
+
 def _prism_wanted(intents: list[str], low: str) -> bool:
     # "no cleaning needed", "without any imputation" (a negated state, "so patients don't leak", is still a concern)
     cues = [m for m in lx.PRISM_CUES.finditer(low) if _DATA_STATE.match(m.group(0)) or not negated(low, m.start())]
     if cues and intents and set(intents) <= {"explain"}:
-        cues = [m for m in cues if not _DATA_STATE.match(m.group(0))]
+        cues = [m for m in cues if not _DATA_STATE.match(m.group(0)) or _OURS.search(low[max(0, m.start() - 25):m.start()])
+                or _IN_OURS.match(low, m.end())]  # "... for our 1:50 defect images": the user's own data
     return bool(cues)
 
 
