@@ -78,7 +78,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "train": _c(
         r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!once )(?<!after )(?<!until )(?<!before )(?<!while )(?<!when )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
-        r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability)\b|"
+        r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability|ones|one|photos|rows|portion|part|folds?|steps?|phase)\b|"
         r"(?:ing)? (?:is|was|has been|'s|got|finished|completed|ended) (?:done|finished|complete|completed|over|running|stuck|\w+ed)?))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:[\w-]+ ){0,3}(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
@@ -153,7 +153,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\badapt(?:s|ing)? (?:a |an |the |my |this |it |our )?(?:[\w.-]+ ){0,3}(?:to|for)\b",
         r"\bspeciali[sz]\w* (?:a |an |the |my |our )?(?:[\w.-]+ ){0,3}(?:to|for|on)\b", r"\bdomain[- ]adapt\w*",
         r"\bdomain adaptation\b", r"\binstruction[- ]tun\w*", r"\bcontinue(?:d)? pre-?training\b",
-        r"\blow-rank adaptation\b", r"\bprompt[- ]tuning\b", r"\bprefix[- ]tuning\b", r"\bretrain (?:the )?(?:last|top|head)\b",
+        r"\blow-rank adaptation\b", r"\bprompt[- ]tuning\b", r"\bprefix[- ]tuning\b", r"\bretrain (?:the )?(?:last|top|head)\b(?!\s+(?:month|week|year|quarter|night|time|sprint|run)|'s)",
         r"\badapt(?:s|ing)? (?:it|this|that|them|the model|my model|our model|the network)\b",
         r"\bfrozen (?:\w+ )?(?:backbone|encoder|base|layers|features)\b", r"\b(?:new|fresh|own|custom) (?:classification |linear )?head\b",
         r"\b(?:replace|swap|retrain|train) (?:the |a |its )?(?:classification |final |last |output )?(?:head|classifier head|last layer)\b",
@@ -180,7 +180,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?: (?:per|an?) \w+)? (?:on|in) (?:a |an |the |my |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:halve|cut|lower|decrease|shrink|improve|speed up|double)\w* (?:the |its |our |my )?(?:inference )?(?:latency|model size|memory footprint|footprint|throughput)\b",
         r"\b(?:make|making) (?:the )?inference (?:cheaper|faster|lighter)\b|\bcheaper (?:inference|to run|to serve)\b",
-        r"\bget (?:it|this|the model|my model) (?:down|smaller)\b",
+        r"\bget (?:it|this|the model|my model) (?:down|smaller)\b", r"\b(?:get|move|bring|port)\w* (?:it|this|the model|them) (?:onto|on|to) (?:a |the |our )?(?:\w+ )?" + _DEVICE + r"\b",
         r"\b(?:get|make|have)\w* (?:it|this|the [\w-]+(?: [\w-]+)?|my [\w-]+|our [\w-]+) (?:to )?(?:answer|respond|run|serv|infer|predict|return|reply)\w* "
         r"(?:[\w-]+ )?(?:in |under |below |within )(?:under |below |less than )?\d+(?:\.\d+)? ?(?:ms|milliseconds?)\b", r"\bdown to (?:under )?\d+(?:\.\d+)? ?(?:mb|kb|gb|ms)\b",
         r"\brun (?:it|this|that|inference|(?:the |my |our |this |a |an )?(?:[\w-]+ ){0,3}(?:model|classifier|network|detector|cnn|net|regressor|segmenter)|(?:the|my|our|this) [\w-]+) (?:locally |offline |fast |quickly )?(?:on|in) (?:a |an |the |my |our |their |users' )?(?:\w+ )?" + _DEVICE + r"\b",
@@ -206,7 +206,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps|seeds|runs|folds|repeats|repetitions)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
-        r"\bhow many more\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
+        r"\bhow many more\b", r"\bwhat size (?:of )?(?:data ?set|dataset|corpus|training set|sample)\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
         r"\b(?:number[- ]of[- ])?(?:samples?|data|labels?|dataset)[- ](?:size )?estimate\b", r"\bnumber[- ]of[- ](?:samples|examples|images|labels|rows)\b",
         r"\bhow (?:many|much) (?:more )?(?:do|would|should|will) (?:i|we) (?:need to )?(?:label|annotate|collect)\b",
     ),
@@ -228,14 +228,16 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
         r"\bwhat should (?:the |our |my )?(?:test|validation|val|holdout|train/test) (?:split|set)s?\b",
-        r"\b(?:check|verify|test|confirm|tell me|find out|show me|let me know|see)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
+        r"\b(?:check|verify|test|confirm|tell me|find out|show me|let me know|see)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?|moves?|changes?|drops?|goes (?:up|down)|shifts?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
         r"\bwhat (?:should|do|would) (?:we|i) report\b", r"\b(?:what|which) (?:\w+ )?validation\b", r"\brolling[- ]origin\b", r"\bbacktest\w*",
         r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
         r"\bis (?:rouge|bleu|f1|auc|accuracy|perplexity|fid|map|iou|mse|mae|rmse)(?: score)? (?:enough|sufficient|the right metric|a good metric)\b",
         r"\bhow to (?:check|verify|tell|know|measure|test|validate|make sure)\b",
         r"\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\b",
-        r"\b(?:is|are) there (?:any )?(?:[\w-]+ ){0,2}leak\w*", r"\b(?:looks?|seems?|sounds?) (?:too good|suspicious|fishy|off|wrong)\b",
+        r"\b(?:is|are) there (?:any )?(?:[\w-]+ ){0,2}leak\w*",
+        r"\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\b",
+        r"\b(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)\b[^.?!;]{0,30}\b(?:is|are) (?:really |actually )?(?:real|trustworthy|reliable|legit|believable|too good)\b", r"\b(?:looks?|seems?|sounds?) (?:too good|suspicious|fishy|off|wrong)\b",
         r"\b(?:look into|check|verify|investigate|find out|see|tell me|confirm)\w* (?:whether|if) (?:[\w'-]+ ){0,5}(?:leak\w*|overfit\w*|generali[sz]\w*|representative|biased|too good|real|valid|trustworthy|contaminated)\b",
         # Evaluation deliverables asked for: uncertainty intervals and per-class breakdowns.
         r"\bconfidence intervals?\b", r"\bbootstrap(?:ped)? (?:cis?|intervals?|confidence|error bars|estimates?|resampl\w*)\b",
