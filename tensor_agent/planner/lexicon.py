@@ -203,7 +203,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bsample size\b", r"\bhow long (?:will|would|does) (?:it take to )?(?:annotate|label)\b",
         r"\blearning curve\b", r"\bamount of (?:\w+ )?data\b", r"\bneed to (?:label|annotate|collect)\b",
         r"\bhow long (?:will|would|does|do) (?:the )?(?:annotation|labeling|labelling)\b",
-        r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps|seeds|runs|folds|repeats|repetitions)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b",
+        r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps|seeds|runs|folds|repeats|repetitions)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b", r"\b(?:is|are|would|will) (?:that|this|it|these|those) (?:\w+ )?enough\b(?! to (?:say|claim|conclude|show|tell|trust))",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
         r"\bhow many more\b", r"\bwhat size (?:of )?(?:data ?set|dataset|corpus|training set|sample)\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
@@ -228,7 +228,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
         r"\bwhat should (?:the |our |my )?(?:test|validation|val|holdout|train/test) (?:split|set)s?\b",
-        r"\b(?:check|verify|test|confirm|tell me|find out|show me|let me know|see)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?|moves?|changes?|drops?|goes (?:up|down)|shifts?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
+        r"\b(?:check|verify|test|confirm|tell me|find out|show me|let me know|see)\w* (?:whether|if) (?:[\w-]+ ){0,5}(?:better|worse|improv\w*|outperform\w*|beats?|helps?|hurts?|matters?|makes? a difference|moves?|changes?|drops?|goes (?:up|down)|shifts?)\b", r"\bbetter than (?:the |our |a )?baseline\b", r"\bsignifican(?:ce|t)\b",
         r"\bwhat (?:should|do|would) (?:we|i) report\b", r"\b(?:what|which) (?:\w+ )?validation\b", r"\brolling[- ]origin\b", r"\bbacktest\w*",
         r"\bhow (?:should|do|can|would) (?:i|we) (?:measure|compare|test|validate|score|benchmark|evaluate)\b",
         r"\beval(?:s)? (?:plan|strategy|protocol|setup|metrics?|harness)\b", r"\b(?:split|splits|splitting) (?:[\w-]+ ){0,3}for validation\b",
@@ -236,7 +236,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow to (?:check|verify|tell|know|measure|test|validate|make sure)\b",
         r"\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\b",
         r"\b(?:is|are) there (?:any )?(?:[\w-]+ ){0,2}leak\w*",
-        r"\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\b",
+        r"\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\b", r"\bpaired (?:t-?)?tests?\b",
+        r"\bcompar\w* (?:our |the |these |those )?(?:two|both|\d) (?:[\w-]+ )?(?:variants|models|architectures|configs|approaches|classifiers)\b",
         r"\b(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)\b[^.?!;]{0,30}\b(?:is|are) (?:really |actually )?(?:real|trustworthy|reliable|legit|believable|too good)\b", r"\b(?:looks?|seems?|sounds?) (?:too good|suspicious|fishy|off|wrong)\b",
         r"\b(?:look into|check|verify|investigate|find out|see|tell me|confirm)\w* (?:whether|if) (?:[\w'-]+ ){0,5}(?:leak\w*|overfit\w*|generali[sz]\w*|representative|biased|too good|real|valid|trustworthy|contaminated)\b",
         # Evaluation deliverables asked for: uncertainty intervals and per-class breakdowns.
@@ -443,7 +444,7 @@ PRISM_CUES = re.compile(
     r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|negatives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
     r"\blabel noise\b|\blabel(?:ling|ing)? (?:errors|mistakes|issues)\b|\b(?:re-?)?balanc(?:e|es|ing) (?:the |our |my )?(?:classes|dataset|data|labels|training set)\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bduplicated\b|\bleaky\b|\bminority class\b|\b(?:up|down)sampl\w* (?:the )?(?:minority|majority|rare|positive|negative)\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
-    r"\bundersampl\w*|\bsmote\b|\bnormali[sz]\w* (?:the |my )?(?:data|features|inputs|columns)\b|\bscal(?:e|ing) (?:the )?features\b|"
+    r"\bundersampl\w*|\bsmote\b|\b(?:normali[sz]|standardi[sz]|rescal)\w* (?:all |the |my |our )?(?:[\w-]+ )?(?:data|features|inputs|columns|images|that|it|everything)\b|\bone-hot\b|\b(?:drop|remove|delete|filter out|strip)\w* (?:the |all |any )?(?:[\w-]+ ){0,3}(?:rows|columns|duplicates|outliers|nulls|nans|records|entries)\b|\bscal(?:e|ing) (?:the )?features\b|"
     r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\btid(?:y|ied|ying) (?:it |them |this |that |the [\w-]+ )?up\b|\btypos? in\b|\b1\s?:\s?\d{2,}\b(?!\s*(?:am|pm))|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 # A throughput target ("2k images/sec", "400 images a second", "50 QPS"): an efficiency requirement like a latency budget.
