@@ -62,6 +62,7 @@ GATES: dict[str, list[str]] = {
     '\\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\\w* (?:a |the |another |new |one more )?(?:[\\w-]+ )?training(?: runs?| jobs?)?\\b': ['training'],
     '\\bteach (?:a|an|the|my|our) (?:[\\w-]+ )?(?:model|network|classifier|net)\\b': ['teach '],
     "\\b(?:could|can|should|would|will|must|needs? to|has to|have to) (?:[\\w'-]+ ){0,4}be (?:re-?)?trained\\b": ['trained'],
+    '\\bbefore (?:re-?)?training (?:the|a|an|my|our|this) [\\w-]+': ['training '],
     '\\b(?:want|need|like|get|have)\\w* (?:(?:a|an|the|my|our|this|that|some) (?:[\\w-]+ ){1,4}|(?:it|them|this|that) )(?:re-?)?trained\\b(?! (?:model|network|net|weights|checkpoint|backbone|encoder|classifier|version|one|copy)s?\\b)': ['trained'],
     '\\bhyper-?param(?:eter)?s? (?:search|tuning|sweeps?|optimi[sz]ation|opt|scan|study)\\b': ['hyper'],
     '\\b(?:search|sweep|scan)\\w* (?:over |through |for )?(?:the |its |my |our |good |better )?(?:best )?(?:hyper-?param\\w*|learning rates?|lrs?\\b|dropout|batch sizes?|weight decay)': ['can', 'earch', 'weep'],

@@ -85,6 +85,8 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
         r"\b(?:could|can|should|would|will|must|needs? to|has to|have to) (?:[\w'-]+ ){0,4}be (?:re-?)?trained\b",
+        # "drop the empty rows before training the xgboost": a step before the training that is asked for too
+        r"\bbefore (?:re-?)?training (?:the|a|an|my|our|this) [\w-]+",
         # "I want a ConvNeXt trained on ...", "need an xgboost model trained by Friday": wanted in a trained state.
         r"\b(?:want|need|like|get|have)\w* (?:(?:a|an|the|my|our|this|that|some) (?:[\w-]+ ){1,4}|(?:it|them|this|that) )(?:re-?)?trained\b"
         r"(?! (?:model|network|net|weights|checkpoint|backbone|encoder|classifier|version|one|copy)s?\b)",
