@@ -81,7 +81,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability|ones|one|photos|rows|portion|part|folds?|steps?|phase)\b|"
         r"(?:ing)? (?:is|was|has been|'s|got|finished|completed|ended) (?:done|finished|complete|completed|over|running|stuck|\w+ed)?))",
         r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:[\w-]+ ){0,3}(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
-        r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
+        r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\bre-?run (?:the |that |this )?(?:best |winning |same |top )?(?:config\w*|setup|settings|training|recipe)\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
         r"\b(?:could|can|should|would|will|must|needs? to|has to|have to) (?:[\w'-]+ ){0,4}be (?:re-?)?trained\b",
@@ -98,11 +98,11 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?:lora )?(?:ranks?|r|alpha)\b|max[_ ]depth|depth|eta|n_estimators|temperature|warm-?up|epochs)",
         r"(?<!fine-)(?<!fine )\btune (?:it|this|that|them)\b(?! (?:for|to|on) (?:my|our|the|a|an|this) )", r"\bauto-?tun\w*",
         r"(?<!fine-)(?<!fine )(?<!pre-)\btun(?:e|es|ing)\b(?= (?:up )?(?:a|an|the|my|our|this|that|these|those|existing|its|their|first|everything|and|then|it|them)\b|\s*[,.;:!?]|\s*$|\s+\d+[.)])",
-        r"\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
+        r"(?<!rerun the )(?<!re-run the )(?<!with the )(?<!use the )(?<!using the )(?<!from the )(?<!apply the )\bbest (?:lr|learning rates?|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)\b",
         r"\bsearch (?:for (?:it|them|the best|good|better)|(?:over|through|across) (?:the |a |its )?(?:[\w-]+ )?(?:lrs?|learning rates?|hyper\w*|dropout|batch sizes?|depths?|widths?|values|params|parameters|configs?|configurations|grid|space|ranges?|settings|[{\[]))",
         r"\b(?:better|good|optimal|best|right|ideal) hyper-?param\w*", r"\b(?:look|search|hunt)\w* for (?:better |good |the best |optimal )?hyper-?param\w*", r"\boptimi[sz]\w* (?:the |its |my |our |all )?hyper-?param\w*", r"\b(?:optimi[sz]\w*|improv\w*|find\w*|search\w*|tweak\w*|adjust\w*) (?:[\w'-]+ ){1,6}hyper-?param\w*",
         r"\boptuna\b", r"\b(?:bayesian|random|grid) (?:hyper-?parameter )?search\b", r"\bhyperband\b", r"\btpe\b", r"\basha\b",
-        r"\bhpo\b", r"\bsweeps?\b", r"\bray tune\b", r"\b(?:run|do|start|launch|kick off)\w* (?:a |an )?(?:quick |small |big )?(?:hyper-?param\w* )?(?:search|sweep)\b",
+        r"\bhpo\b", r"(?<!'s )(?<!the last )(?<!from the )(?<!of the )(?<!previous )(?<!earlier )(?<!last )\bsweeps?\b", r"\bray tune\b", r"\b(?:run|do|start|launch|kick off)\w* (?:a |an )?(?:quick |small |big )?(?:hyper-?param\w* )?(?:search|sweep)\b",
         r"\b(?:what|which) (?:[\w-]+ ){0,3}(?:lr|learning rate|batch size|dropout|weight decay|hyper-?param\w*|optimizer settings)s? (?:(?:and|or) (?:[\w-]+ ){0,3})?(?=should (?:i|we) (?:use|pick|set|choose))",
         r"\b(?:find|pick|get|choose|select|determine|give|tell|suggest|recommend|show)\w* (?:me |us )?(?:the )?(?:best|optimal|right|good|ideal) (?:[\w-]+ )?(?:learning rates?|lrs?\b|hyper-?param\w*|dropout|batch sizes?|weight decay|settings|config\w*|combination)",
         r"\b\d+ (?:optuna |search |random |tpe )?trials\b",
@@ -327,7 +327,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bkeyword spotting\b", r"\btemporal\b", r"\benergy (?:demand|consumption|load)\b", r"\bweather\b",
         r"\bwearables?\b", r"\bheart ?rate\b",
         r"\bsequential data\b", r"\btokens? long\b", r"\bsales (?:forecast|history)\b", r"\bdemand forecast\w*",
-        r"\bsongs?\b", r"\bbird ?songs?\b", r"\bclips\b", r"\bacoustic\w*", r"\brecordings?\b", r"\bpodcasts?\b", r"\btick data\b",
+        r"\bsongs?\b", r"\bbird ?songs?\b", r"\b(?:bird|animal|whale|frog|bat) ?(?:calls|sounds|chirps|vocali[sz]ations)\b", r"\bclips\b", r"\bacoustic\w*", r"\brecordings?\b", r"\bpodcasts?\b", r"\btick data\b",
         r"\bvolatility\b", r"\bnext-(?:day|week|hour|month)\b", r"\bevery (?:minute|second|hour|day)\b", r"\bevery (?:few|couple of|\d+) (?:minutes|seconds|hours|days)\b",
         r"\bpredict(?:ing)? failures?\b", r"\bkeyword[- ]spotting\b", r"\bwake[- ]?words?\b", r"\bhotwords?\b", r"\breadings\b",
         r"\bresidues\b", r"\bspeakers?\b", r"\bpredictive maintenance\b",
@@ -442,7 +442,7 @@ VELOCITY_CUES = re.compile(
     r"\b\d[\d,.]*\s*k?\s*(?:[\w-]+\s+)?(?:images?|photos?|frames?|requests?|queries|inferences?|predictions?|documents?|messages?)\s+(?:a|an|each|every) (?:second|sec)\b|"
     r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
 PRISM_CUES = re.compile(
-    r"\bclean\w*|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
+    r"\bclean\w*\b(?! (?:test|split|holdout|validation|eval\w*|set|slate|run|install|environment|build|copy|checkout|start)\b)|\blabels?\b[^.?!;]{0,40}\b(?:heuristics?|weak|unreliable|\d+% (?:right|correct|accurate))\b|\bweak(?:ly)? (?:labels|supervision|labell?ed)\b|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
     r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|negatives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
     r"\blabel noise\b|\blabel(?:ling|ing)? (?:errors|mistakes|issues)\b|\b(?:re-?)?balanc(?:e|es|ing) (?:the |our |my )?(?:classes|dataset|data|labels|training set)\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bduplicated\b|\bleaky\b|\bminority class\b|\b(?:up|down)sampl\w* (?:the )?(?:minority|majority|rare|positive|negative)\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"

@@ -77,13 +77,25 @@ _OURS = re.compile(r"\b(?:our|my)\s+(?:[\w-]+\s+){0,2}$")
 _IN_OURS = re.compile(r"\s+(?:[\w-]+\s+){0,2}(?:in|of|on) (?:our|my) ")
 
 
+_PREVALENCE = re.compile(r"\b(\d+(?:\.\d+)?)\s*%\s+(?:are |is )?([a-z]{4,})")
+
+
+def _rare_class(low: str) -> bool:
+    """"flag phishing emails; 30k labelled, 4% phishing": a small share of the class the task looks for."""
+    for m in _PREVALENCE.finditer(low):
+        word = m.group(2)[:-1] if m.group(2).endswith("s") else m.group(2)
+        if float(m.group(1)) <= 20 and re.search(r"\b" + re.escape(word), low[:m.start()] + low[m.end():]):
+            return True
+    return False
+
+
 def _prism_wanted(intents: list[str], low: str) -> bool:
     # "no cleaning needed", "without any imputation" (a negated state, "so patients don't leak", is still a concern)
     cues = [m for m in lx.PRISM_CUES.finditer(low) if _DATA_STATE.match(m.group(0)) or not negated(low, m.start())]
     if cues and intents and set(intents) <= {"explain"}:
         cues = [m for m in cues if not _DATA_STATE.match(m.group(0)) or _OURS.search(low[max(0, m.start() - 25):m.start()])
                 or _IN_OURS.match(low, m.end())]  # "... for our 1:50 defect images": the user's own data
-    return bool(cues)
+    return bool(cues) or (bool(intents) and not set(intents) <= {"explain"} and _rare_class(low))
 
 
 def peers_for(intents: list[str], low: str, text: str, constraints: dict) -> list[str]:
