@@ -164,6 +164,24 @@ def pipeline_steps(low: str, spans: Spans) -> None:
             del spans[intent]
 
 
+# "implement LoRA for our GPT", "code up knowledge distillation": the technique is the code to write, not a run.
+_IMPLEMENT_OBJECT = re.compile(r"\b(?:implement\w*|code up|write (?:the |some )?(?:code for|pytorch for)?)\s+(?:(?:a|an|the|our|my)\s+)?(?:[\w-]+\s+)?$")
+
+
+def implemented_techniques(low: str, spans: Spans) -> None:
+    """Technique cues that are the object of an implement request are part of that request."""
+    if "implement" not in spans:
+        return
+    for intent in [i for i in ("fine_tune", "compress") if i in spans]:
+        rest = [sp for sp in spans[intent] if not _IMPLEMENT_OBJECT.search(low[max(0, sp[0] - 40):sp[0]])]
+        rest = [sp for sp in rest if not any(i[0] < sp[0] and same_clause(low, i[1], sp[0]) and not new_request_at(low, sp[0], i[1])
+                                             and not THEN_CLAUSE.search(low, i[1], sp[0]) for i in spans["implement"])]
+        if rest:
+            spans[intent] = rest
+        else:
+            del spans[intent]
+
+
 def filter_spans(low: str, intent: str, spans: list[tuple[int, int]], designing: bool) -> list[tuple[int, int]]:
     """Drop the cues of `intent` that name an existing object, a past action or a design requirement."""
     if intent == "compress" and designing:  # "a forecaster that needs to run in real time on the edge"

@@ -239,6 +239,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\b",
         r"\b(?:is|are) there (?:any )?(?:[\w-]+ ){0,2}leak\w*",
         r"\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\b", r"\bpaired (?:t-?)?tests?\b",
+        r"\bsanity[- ]check\w* (?:on|of) (?:the|our|my|this)\b", r"\bdoes (?:it|the (?:new )?model|this|that) (?:really |actually )?(?:beat|outperform)\b",
         r"\bcompar\w* (?:our |the |these |those )?(?:two|both|\d) (?:[\w-]+ )?(?:variants|models|architectures|configs|approaches|classifiers)\b",
         r"\b(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)\b[^.?!;]{0,30}\b(?:is|are) (?:really |actually )?(?:real|trustworthy|reliable|legit|believable|too good)\b", r"\b(?:looks?|seems?|sounds?) (?:too good|suspicious|fishy|off|wrong)\b",
         r"\b(?:look into|check|verify|investigate|find out|see|tell me|confirm)\w* (?:whether|if) (?:[\w'-]+ ){0,5}(?:leak\w*|overfit\w*|generali[sz]\w*|representative|biased|too good|real|valid|trustworthy|contaminated)\b",
@@ -251,7 +252,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "explain": _c(
         r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
-        r"\bwhat now\s*\?", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
+        r"\bwhat now\s*\?", r"\bwhat(?:'s| is) going (?:wrong|on)\b|\bwhat went wrong\b|\bwhat am i doing wrong\b|\bwhat (?:could|might) (?:cause|explain) (?:this|that|it)\b", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
         r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",

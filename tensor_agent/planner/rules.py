@@ -129,6 +129,7 @@ def _order_intents(low: str) -> list[str]:
                 del spans[intent]
     _objects_of_tracking(low, spans)
     cl.technique_comparison(low, spans)
+    cl.implemented_techniques(low, spans)
     cl.question_topics(low, spans)
     cl.test_sample_size(low, spans)
     pos = {intent: s[0] for intent, s in spans.items()}

@@ -72,8 +72,8 @@ _NEGATION = re.compile(
     r"don'?t|do not|doesn'?t|does not|didn'?t|won'?t|will not|wouldn'?t|shouldn'?t|can'?t|cannot|"
     r"no|not|never|without|nor|neither|skip(?:ping)?|avoid(?:ing)?|"
     r"isn'?t|aren'?t|"
-    r"(?:i'?ll|i will|we'?ll|we will|i'?m|we'?re) (?:take care of|handle|deal with|manage|own|look after|do)(?: the| all the| any)?|"
-    r"i'?ll|i will|we'?ll|we will|i'?m going to|we'?re going to|i can|we can|i'?d rather|leave (?:the )?)"
+    r"(?:i'?ll|i will|we'll|we will|i'?m|we'?re) (?:take care of|handle|deal with|manage|own|look after|do)(?: the| all the| any)?|"
+    r"i'?ll|i will|we'll|we will|i'?m going to|we'?re going to|i can|we can|i'?d rather|leave (?:the )?)"
     r"|\bhold off on)\s+((?:[\w'-]+\s+){0,3})$")
 # Words that end the scope of a negation before the request word ("not sure which model",
 # "no idea what architecture", "don't know how to train").

@@ -87,3 +87,10 @@ def test_throughput_targets_and_idioms():
     assert plan.architecture == "efficientnet" and plan.peers == ["VELOCITY"]
     assert rules_plan("@TENSOR tune the ViT to squeeze out a little more accuracy, 20 trials").tools == ["design_architecture", "tune_model"]
     assert rules_plan("@TENSOR with 2% positives, is recall at 1% FPR the right number to report?").intents == ["evaluate"]
+
+
+def test_well_is_not_we_will_and_implementing_a_technique_is_code():
+    plan = rules_plan("@TENSOR estimate how well a 3-class sentiment model does with 500 reviews")
+    assert plan.modality == "text"
+    plan = rules_plan("@TENSOR implement knowledge distillation for our CNN in PyTorch, code only")
+    assert plan.intents == ["implement"] and plan.tools == ["design_architecture"]
