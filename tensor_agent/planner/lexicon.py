@@ -208,12 +208,12 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!rank )(?<!alpha )(?<!r=)(?<!depth )(?<!size )\b\d[\w,.]*\s+(?!epochs|layers|heads|bits|trials|minutes|hours|gpus|steps|seeds|runs|folds|repeats|repetitions)(?:[\w-]+\s+){0,3}(?:be )?enough\b", r"\bhow (?:much|many) [^?.]{0,50}\b(?:do|would|will|should|does) (?:i|we|you|one|it) (?:\w+ )?need\b", r"\b(?:is|are|would|will) (?:that|this|it|these|those) (?:\w+ )?enough\b(?! to (?:say|claim|conclude|show|tell|trust))",
         r"\bhow (?:much|many) (?:\w+ ){0,3}(?:text|corpus|footage|audio|video)\b", r"\bhow many (?:\w+ ){0,2}per class\b",
         r"\bhow many (?:[\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\b",
-        r"\bhow many more\b", r"\bwhat size (?:of )?(?:data ?set|dataset|corpus|training set|sample)\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
+        r"\bhow many more\b", r"\b(?:will|would|does|is|could) (?:that|this|it) (?:be enough to )?(?:get|take|bring|push|move) (?:[\w-]+ ){0,4}(?:from \d+(?:\.\d+)? ?% )?to \d+(?:\.\d+)? ?%", r"\bwhat size (?:of )?(?:data ?set|dataset|corpus|training set|sample)\b", r"\bhow (?:big|large) (?:does|should|must|would|do) (?:the |my |our )?(?:training |labell?ed )?(?:data ?set|set|corpus|sample)s?\b", r"\bhow (?:much|many) (?:more )?[^?.;]{0,60}\bneed\b",
         r"\b(?:number[- ]of[- ])?(?:samples?|data|labels?|dataset)[- ](?:size )?estimate\b", r"\bnumber[- ]of[- ](?:samples|examples|images|labels|rows)\b",
         r"\bhow (?:many|much) (?:more )?(?:do|would|should|will) (?:i|we) (?:need to )?(?:label|annotate|collect)\b",
     ),
     "evaluate": _c(
-        r"\bevaluat\w*", r"\bvalidation (?:scheme|strategy|set|split|protocol|approach|plan|setup)\b",
+        r"\bevaluat\w*", r"\bvalidation (?:scheme|strategy|split|protocol|approach|plan|setup)\b", r"(?<!on the )(?<!in the )(?<!on our )\bvalidation set\b",
         r"\bdesign(?:s|ing)?\b" + _EXPERIMENT, r"\bexperiment(?:al)? design\b",
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
@@ -269,7 +269,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "recall": _c(
         r"\bwhat (?:has |have )?worked\b", r"\bworked (?:best|well|before)\b",
-        r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b",
+        r"\b(?:past|previous|prior|earlier|old|last) (?:\w+ )?(?:designs?|experiments?|runs?|results?|models?|architectures?|attempts?|trials?)\b(?! (?:overfit|underfit|was|were|had|failed|crashed|diverged|went|broke|looked|seemed|is|got stuck)\b)",
         r"\bbest so far\b", r"\blast time\b(?!,? (?:someone|somebody|we|i|they|it|you|he|she) (?:tried|used|did|ran|trained|built|attempted))", r"\b(?:have|did) we (?:ever )?(?:try|tried|use|used|run|ran|train|trained|test|tested|build|built|get|got|reach|reached|hit|manage|managed)\b(?! (?:\w+ )?enough\b)",
         r"\b(?:have|has) (?:we|i|you|anyone|anybody|the team) (?:ever|already|previously|before) (?:\w+ed|built|run|done|made|seen|got|gotten|shipped)\b",
         r"\bwhat did (?:the |our |my )?(?:best|last|previous|winning) (?:[\w-]+ ){0,2}(?:run|model|experiment|config\w*)s? ",

@@ -65,8 +65,13 @@ _REPORTED_FIGURE = re.compile(r"\b(?:plus|and|with|includ\w*|report\w*|give me|t
 _TARGET_AFTER = re.compile(r"\s*(?:\w+\s+)?(?:budgets?|targets?|under|below|within|<|must|should|of \d|requirements?|constraints?|goals?|slas?|limits?)\b")
 
 
+_WAIVED = re.compile(r"\b(?:don'?t|do not|no need to|never|not) (?:worry|care|bother|fuss)(?:ing)? (?:about|with) (?:the |any )?(?:[\w-]+ )?$")
+
+
 def _velocity_cue(low: str) -> bool:
     for m in lx.VELOCITY_CUES.finditer(low):
+        if _WAIVED.search(low[max(0, m.start() - 40):m.start()]):  # "don't worry about latency for now"
+            continue
         if not (m.group(0).startswith("latenc") and _REPORTED_FIGURE.search(low[max(0, m.start() - 50):m.start()])
                 and not _TARGET_AFTER.match(low, m.end())):
             return True

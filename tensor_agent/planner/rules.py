@@ -198,7 +198,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     for modality, patterns in lx.MODALITY_CUES.items():
         for p in patterns:
             for m in p.finditer(low):
-                if not negated(low, m.start()) and not _output_format(low, m.start()):  # "not a GNN please", "no images, just the table"
+                if not negated(low, m.start(), declines=False) and not _output_format(low, m.start()):  # "not a GNN please", "no images, just the table"
                     hits.setdefault(modality, []).append(m.start())
     for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
         fam_modality = family_modality(family)

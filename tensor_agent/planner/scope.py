@@ -81,14 +81,19 @@ _SCOPE_BREAK = re.compile(r"\b(?:until|unless|till|because|since|sure|know|idea|
                           r"worry|matter|mind|care|forget|hesitate|wait|clear|convinced|understand|get)\b")
 
 
-def negated(low: str, start: int) -> bool:
-    """A negation governs the request word at `start` (same clause, at most three words before)."""
+# Declining a request ("I'll handle the training", "I can label them") says nothing against a data word.
+_DECLINE = re.compile(r"(?:i'?ll|i will|we'll|we will|i'?m going to|we'?re going to|i can|we can|i'?d rather|leave|i'?m|we'?re)\b")
+
+
+def negated(low: str, start: int, declines: bool = True) -> bool:
+    """A negation governs the request word at `start` (same clause, at most three words before). With
+    `declines=False` a declined request ("I can label 500 more photos") does not count (for data words)."""
     before = low[max(0, start - 48):start]
     cut = max(before.rfind(c) for c in (",", ".", ";", ":", "!", "?", "(", ")", "\n", " - ", "\u2014", "\u2013"))
     if cut >= 0:
         before = before[cut + 1:]
     m = _NEGATION.search(before)
-    if not m:
+    if not m or not declines and _DECLINE.match(m.group(0)):
         return False
     between = m.group(1)
     if re.search(r"\b(?:and|or)\b", between) and not re.fullmatch(r"(?:[\w'-]+\s+){0,2}[\w-]+(?:ing|ion|s)\s+(?:and|or|nor)\s+", between) \
