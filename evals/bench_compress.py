@@ -7,8 +7,8 @@ code users get), on models trained here on offline data. Run all sections or som
     .venv/bin/python evals/bench_compress.py minilm digits        # some sections
     .venv/bin/python evals/bench_compress.py --threads 2 --json out.json
 
-Sections: minilm (INT8 of a MiniLM text classifier, PyTorch and ONNX Runtime, paired speed-ups with
-intervals), choice (the INT8 back-end choice repeated --choice-runs times: the faster back-end when the
+Sections: minilm (INT8 of a MiniLM text classifier, PyTorch and ONNX Runtime (eager-attention export,
+transformer graph fusion, per-channel dynamic INT8), paired speed-ups with intervals), choice (the INT8 back-end choice repeated --choice-runs times: the faster back-end when the
 difference exceeds the measured noise, the smaller one otherwise), digits
 (static INT8 and QAT of a digits CNN), distill, prune (magnitude + lottery ticket), structured,
 onnx (ONNX export parity of every designer family), mobile (INT8 back-end chosen by measurement).
@@ -158,6 +158,12 @@ def sec_minilm(args, home):
     row("minilm", "whole model smaller, ONNX Runtime INT8", ">= 2x",
         f"{o.size_ratio:.2f}x ({o.before.size_bytes / 1e6:.1f} -> {o.after.size_bytes / 1e6:.1f} MB)",
         o.size_ratio >= 2)
+    fusion = o.details.get("graph_fusion") or o.details.get("graph_fusion_skipped")
+    row("minilm", "ONNX Runtime graph before INT8", "(info)",
+        "plain export" if not fusion else
+        (f"{'SKIPPED: ' + fusion['why'] + '; ' if 'why' in fusion else ''}attention export {fusion['attention_export']}, "
+         f"fused {fusion['fused_ops']}, GELU {fusion['gelu']}, fused fp32 parity "
+         f"{fusion['fused_fp32_parity_max_abs_diff']:.1e}"), None)
     best = max((d, o), key=lambda r: r.speedup or 0)
     for r in (d, o):
         row("minilm", f"speed-up at batch 32, {args.threads} thread(s), {r.backend} (paired, 95% interval)",

@@ -246,20 +246,23 @@ class _Reader:
 
 
 def onnx_int8(model, example_inputs: tuple, out_dir: str | Path, *, calibration: Optional[tuple] = None,
-              mode: Optional[str] = None, input_names: Optional[list[str]] = None, threads: int = 1) -> Compressed:
+              mode: Optional[str] = None, input_names: Optional[list[str]] = None, threads: int = 1,
+              fuse: bool = True) -> Compressed:
     """Export to ONNX (fp32) and quantize with ONNX Runtime.
+
+    BERT-family encoders (dynamic mode, `fuse=True`) take the transformer recipe of `onnx_fusion`:
+    export with eager attention, ONNX Runtime's transformer optimizer (LayerNorm, tanh GELU), then
+    per-channel dynamic INT8; the fused fp32 graph must match the torch model within
+    `FUSED_PARITY_TOLERANCE`, else the plain export is quantized (and the details say why).
 
     Args:
         mode: "dynamic" (MatMul/Gemm weights int8; transformers, MLPs) or "static" (QDQ, per-channel,
             calibrated; CNNs). Default: static for convolutional models with calibration data, else dynamic.
+        fuse: apply the transformer recipe where it applies (False: plain export, as before).
 
     Raises:
         UnsatisfiableError: export fails, or static mode without calibration data.
     """
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
-
-    from tensor_agent.tools.compress.export import export_onnx, onnx_parity
-
     require_torch_module(model, "onnx_int8")
     counts = layer_counts(model)
     if counts["conv"] + counts["linear"] == 0:
@@ -271,29 +274,63 @@ def onnx_int8(model, example_inputs: tuple, out_dir: str | Path, *, calibration:
                                  "or compress a model trained on a known dataset")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fp32 = out_dir / "model_fp32.onnx"
-    exp = export_onnx(model, example_inputs, fp32, input_names=input_names)
-    parity = onnx_parity(model, str(fp32), example_inputs, threads=threads)
+    fp32, details = _export_fp32(model, example_inputs, out_dir, input_names, threads,
+                                 fuse=fuse and mode == "dynamic")
     q_path = out_dir / f"model_int8_{mode}.onnx"
-    import logging
-
-    root = logging.getLogger()
-    old_level = root.level
-    root.setLevel(logging.ERROR)  # the ORT quantizer logs pre-processing advice on the root logger
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if mode == "dynamic":
-                quantize_dynamic(str(fp32), str(q_path), weight_type=QuantType.QInt8, per_channel=True)
-            else:
-                import onnxruntime as ort
-
-                names = [i.name for i in ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).get_inputs()]
-                quantize_static(str(fp32), str(q_path), _Reader(names, calibration), quant_format=QuantFormat.QDQ,
-                                per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    finally:
-        root.setLevel(old_level)
-    details = {"mode": mode, "exporter": exp.exporter, "fp32_onnx_bytes": fp32.stat().st_size,
-               "fp32_parity_max_abs_diff": parity}
+    _quantize_file(fp32, q_path, mode, calibration, contrib_ops=bool(details.get("graph_fusion")))
+    details["mode"] = mode
     runner = Runner(f"onnxruntime-int8-{mode}", onnx_path=str(q_path), threads=threads, macs_reference=model)
-    return Compressed("onnx_int8", runner, details, {"onnx_fp32": str(fp32), "onnx_int8": str(q_path)})
+    artifacts = {"onnx_fp32": details.pop("_export_path"), "onnx_int8": str(q_path)}
+    if details.get("graph_fusion"):
+        artifacts["onnx_fp32_fused"] = str(fp32)
+    return Compressed("onnx_int8", runner, details, artifacts)
+
+
+def _export_fp32(model, example_inputs: tuple, out_dir: Path, input_names, threads: int, *, fuse: bool):
+    """The fp32 ONNX file to quantize and its details (exporter, parity, fusion)."""
+    from tensor_agent.tools.compress import onnx_fusion
+    from tensor_agent.tools.compress.export import export_onnx, onnx_parity
+
+    cfg = onnx_fusion.transformer_config(model) if fuse else None
+    src, switched = (onnx_fusion.eager_attention_copy(model) if cfg is not None else (model, []))
+    fp32 = out_dir / "model_fp32.onnx"
+    exp = export_onnx(src, example_inputs, fp32, input_names=input_names)
+    parity = onnx_parity(model, str(fp32), example_inputs, threads=threads)
+    details: dict[str, Any] = {"exporter": exp.exporter, "fp32_onnx_bytes": fp32.stat().st_size,
+                               "fp32_parity_max_abs_diff": parity, "_export_path": str(fp32)}
+    if cfg is None:
+        return fp32, details
+    fused = out_dir / "model_fp32_fused.onnx"
+    ops = onnx_fusion.fuse_transformer(fp32, fused, cfg)
+    fused_parity = onnx_parity(model, str(fused), example_inputs, threads=threads)
+    info = {"attention_export": "eager" if switched else "as is", "fused_ops": ops,
+            "gelu": "tanh approximation (FastGelu)" if ops.get("FastGelu") else "exact",
+            "fused_fp32_parity_max_abs_diff": fused_parity, "tolerance": onnx_fusion.FUSED_PARITY_TOLERANCE}
+    if fused_parity > onnx_fusion.FUSED_PARITY_TOLERANCE:
+        fused.unlink(missing_ok=True)
+        details["graph_fusion_skipped"] = info | {"why": f"fused fp32 graph differs from the model by "
+                                                         f"{fused_parity:.2e} (> {onnx_fusion.FUSED_PARITY_TOLERANCE:g})"}
+        return fp32, details
+    details["graph_fusion"] = info
+    return fused, details
+
+
+def _quantize_file(fp32: Path, q_path: Path, mode: str, calibration: Optional[tuple], *, contrib_ops: bool) -> None:
+    """ONNX Runtime INT8 of an fp32 file: dynamic (per-channel QInt8 weights) or static QDQ (calibrated)."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    from tensor_agent.tools.compress.onnx_fusion import _quiet_ort
+
+    # contrib ops (FastGelu) have no ONNX shape inference: their outputs are float
+    extra = {"DefaultTensorType": onnx.TensorProto.FLOAT} if contrib_ops else {}
+    with _quiet_ort():  # the ORT quantizer logs pre-processing advice on the root logger
+        if mode == "dynamic":
+            quantize_dynamic(str(fp32), str(q_path), weight_type=QuantType.QInt8, per_channel=True,
+                             extra_options=extra)
+        else:
+            import onnxruntime as ort
+
+            names = [i.name for i in ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).get_inputs()]
+            quantize_static(str(fp32), str(q_path), _Reader(names, calibration), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
