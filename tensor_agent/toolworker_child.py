@@ -93,12 +93,12 @@ def serve(home: str, rfd: int, wfd: int, verbose: bool = False) -> int:
 
     prepare_environment(home)
     _quiet_libraries(verbose=verbose or bool(os.environ.get("TENSOR_VERBOSE")))
-    import torch  # noqa: F401 - the point of the worker: while the parent imports LangGraph
-
-    from tensor_agent.tools.core import measure  # noqa: F401
     from tensor_agent.tools.core.plots import prestart
 
     prestart()  # this process draws the turn's PNGs: its plot child imports matplotlib now
+    import torch  # noqa: F401 - the point of the worker: while the parent imports LangGraph
+
+    from tensor_agent.tools.core import measure  # noqa: F401
     channel = _Channel(rfd, wfd)
     settings = Settings.from_env(home)
     from tensor_agent.memory import sidecar

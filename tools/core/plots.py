@@ -171,7 +171,7 @@ def draw_async(draw: str, payload: Any, path: str | os.PathLike, *, run=None,
 
 def _child() -> int:
     try:
-        os.nice(10)  # drawing is background work: the answer's own processes come first on a busy machine
+        os.nice(5)  # drawing is background work: the answer's own processes come first on a busy machine
     except OSError:
         pass
     if "--warm" in sys.argv[1:]:  # started by `prestart`: import matplotlib before the job arrives
