@@ -238,7 +238,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bhow to (?:check|verify|tell|know|measure|test|validate|make sure)\b",
         r"\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\b",
         r"\b(?:is|are) there (?:any )?(?:[\w-]+ ){0,2}leak\w*",
-        r"\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\b", r"\bpaired (?:t-?)?tests?\b",
+        r"\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\b", r"\bpaired (?:t-?)?tests?\b", r"\bcheck (?:it|them|this|the (?:new )?model) against\b",
         r"\bsanity[- ]check\w* (?:on|of) (?:the|our|my|this)\b", r"\bdoes (?:it|the (?:new )?model|this|that) (?:really |actually )?(?:beat|outperform)\b",
         r"\bcompar\w* (?:our |the |these |those )?(?:two|both|\d) (?:[\w-]+ )?(?:variants|models|architectures|configs|approaches|classifiers)\b",
         r"\b(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)\b[^.?!;]{0,30}\b(?:is|are) (?:really |actually )?(?:real|trustworthy|reliable|legit|believable|too good)\b", r"\b(?:looks?|seems?|sounds?) (?:too good|suspicious|fishy|off|wrong)\b",
@@ -252,7 +252,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     ),
     "explain": _c(
         r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
-        r"\bwhat now\s*\?", r"\bwhat(?:'s| is) going (?:wrong|on)\b|\bwhat went wrong\b|\bwhat am i doing wrong\b|\bwhat (?:could|might) (?:cause|explain) (?:this|that|it)\b", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
+        r"\bwhat now\s*\?", r"\b(?:is|are) (?:it|they|we|the model|my model) (?:over|under)fitting\b", r"\bwhat(?:'s| is) going (?:wrong|on)\b|\bwhat went wrong\b|\bwhat am i doing wrong\b|\bwhat (?:could|might) (?:cause|explain) (?:this|that|it)\b", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
         r"\bmath(?:s|ematics|ematical)?\b", r"\btheor(?:y|etical|etically|em)\b", r"\bconvergen\w*",
@@ -280,7 +280,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bwhat did (?:we|i|you) (?:use|try|get|build|train|find|pick|choose|design)\b", r"\bleaderboard\b",
         r"\btrack record\b", r"\b(?:top|best)[- ]performing\b", r"\bbefore (?:for|on) (?:this|similar)\b",
         r"\bso far\b", r"\b(?:do|did) we have\b(?! (?:\w+ )?enough\b)", r"\b(?:which|what) (?:[\w-]+ ){0,7}(?:worked|performed|did|scored) (?:best|better|well)\b", r"\bbest (?:\w+ ){0,2}we (?:have|had|got|trained|built|made)\b",
-        r"\bdid (?:the|our|my) [^?.]{0,50}\b(?:do|perform|score) (?:better|best|worse)\b", r"\bwhat did we learn\b",
+        r"\bdid (?:the|our|my) [^?.]{0,50}\b(?:do|perform|score) (?:better|best|worse)\b", r"\bwhat did we learn\b", r"\bwhat (?:was|were) (?:its|their) (?:top-\d|accuracy|f1|auc|scores?|loss|results?|numbers|metrics)\b",
         r"\bwe used\b", r"\blook up\b",
         r"\b(?:what|which) (?:\w+ ){0,3}(?:did best|performed best|scored best|won)\b", r"\bretrieve\b",
     ),
@@ -448,7 +448,7 @@ PRISM_CUES = re.compile(
     r"\blabel noise\b|\blabel(?:ling|ing)? (?:errors|mistakes|issues)\b|\b(?:re-?)?balanc(?:e|es|ing) (?:the |our |my )?(?:classes|dataset|data|labels|training set)\b|\bnoisy labels?\b|\blabels? (?:are|is|look|seem) (?:\w+ )?noisy\b|\bnoisy\b|\bmessy\b|\bfeatures? (?:\w+ ){0,3}engineer\w*|\bengineer\w* (?:\w+ ){0,2}features?\b|\bmissing (?!out\b|something\b|anything\b|here\b|the point\b)\w+|\bmislabel\w*|\bexploratory\b|\beda\b|\boutliers?\b|\banaly[sz](?:e|is|ing) (?:\w+ ){0,2}(?:data|dataset|features|distribution)\b|"
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\bduplicated\b|\bleaky\b|\bminority class\b|\b(?:up|down)sampl\w* (?:the )?(?:minority|majority|rare|positive|negative)\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\b(?:normali[sz]|standardi[sz]|rescal)\w* (?:all |the |my |our )?(?:[\w-]+ )?(?:data|features|inputs|columns|images|that|it|everything)\b|\bone-hot\b|\b(?:drop|remove|delete|filter out|strip)\w* (?:the |all |any )?(?:[\w-]+ ){0,3}(?:rows|columns|duplicates|outliers|nulls|nans|records|entries)\b|\bscal(?:e|ing) (?:the )?features\b|"
-    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\btokeni[sz]ation\b|"
+    r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\b(?:data|distribution|inputs?|labels?) (?:has |have )?(?:drifted|shifted|changed)\b|\btokeni[sz]ation\b|"
     r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\btid(?:y|ied|ying) (?:it |them |this |that |the [\w-]+ )?up\b|\btypos? in\b|\b1\s?:\s?\d{2,}\b(?!\s*(?:am|pm))|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 # A throughput target ("2k images/sec", "400 images a second", "50 QPS"): an efficiency requirement like a latency budget.
 THROUGHPUT_RE = re.compile(
