@@ -53,7 +53,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bneed (?:a|an) (?!(?:[\w-]+ )?(?:dockerfile|container|manifest|endpoint|api|pipeline|image|helm)s?\b)(?:\w+ ){0,3}" + _MODEL + r"\b",
         r"\b(?:want|need|looking for|after|would like) (?:a|an|some) (?:(?!(?:for|of|to|with|in|on|from|that|which)\b)[\w-]+ ){0,3}(?:router|classifier|detector|model|forecaster|tagger|recommender|predictor|regressor|ranker|generator|chat ?bot|segmenter|network|net|baseline|solution|approach|system that|tool that|thing that)\b",
         r"\b(?:we|i) (?:need|want|have|would like|'d like) to (?:automatically )?(?:match|classify|predict|detect|rank|forecast|segment|recogni[sz]e|tag|sort|route|flag|identify|spot|cluster|recommend|categori[sz]e|triage|score|transcribe|caption|summari[sz]e|translate|generate|count|track objects)\b",
-        r"^\W*(?:please |pls |can you |could you )?(?:predict|forecast|classify|detect|segment|recogni[sz]e|rank|identify|spot|sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e)\b",
+        r"^\W*(?:please |pls |can you |could you )?(?:predict|forecast|classify|detect|segment|recogni[sz]e|rank|identify|spot|sort|triage|count|cluster|group|match|transcribe|caption|colou?ri[sz]e|tell apart|categori[sz]e|denoise|deblur|restore|upscale)\b",
         r"\b(?:model|system|classifier|network|tool) (?:needs|has|should|must|is supposed) to (?:decide|tell|classify|detect|predict|flag|recogni[sz]e|determine|figure out|spot|rank|sort)\b",
         r"\bcan (?:we|you|i|one) (?:reliably |accurately )?(?:predict|forecast|classify|detect|tell|spot|flag|recogni[sz]e|anticipate|segment|identify)\b",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
@@ -80,7 +80,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"(?<!aware )(?<!-aware )(?<!post-)(?<!post )(?<!between )(?<!once )(?<!after )(?<!until )(?<!before )(?<!while )(?<!when )(?<!last )(?<!previous )(?<!latest )(?<!earlier )(?<!prior )(?<!that )(?<!this )(?<!of )(?<!during )\b(?:re-?|pre-?)?train(?:s|ing)?\b(?! ?(?:and|&|/|vs\.?) ?(?:test|val|validation|dev|eval)\b)(?!(?:ed|able|/| (?:data|set|sets|split|samples|examples|images|corpus|curves?|loss|labels?|distribution|text|tokens|"
         r"runs?|jobs?|scripts?|loop|logs?|metrics|history|recipe|config\w*|time|budget|costs?|speed|dynamics|stability|ones|one|photos|rows|portion|part|folds?|steps?|phase)\b|"
         r"(?:ing)? (?:is|was|has been|'s|got|finished|completed|ended) (?:done|finished|complete|completed|over|running|stuck|\w+ed)?))",
-        r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:[\w-]+ ){0,3}(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
+        r"\bfit (?:something|one) (?:to|for|on|that)\b", r"\bfit (?:a|an|the|my|this|it|them|some)?\s*(?:[\w-]+ ){0,3}(?:model|classifier|regressor|xgboost|network|mlp|cnn|gbm)\b",
         r"\brun (?:a |the )?(?:training|experiment)s?\b", r"\bre-?run (?:the |that |this )?(?:best |winning |same |top )?(?:config\w*|setup|settings|training|recipe)\b", r"\blearn (?:a|an) (?:model|classifier|mapping)\b",
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
@@ -296,9 +296,9 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:image|face|art|portrait|sprite|texture) generators?\b",
         r"\b(?:image|picture|photo|face|art) (?:generation|synthesis|generator|generative)\b",
         r"\btext[- ]to[- ]image\b", r"\bimage[- ]to[- ]image\b",
-        r"\b(?:turns?|convert\w*|translat\w*|transform\w*) (?:[\w-]+ ){0,3}into (?:[\w-]+ ){0,2}(?:photos?|images?|pictures?|paintings?|portraits?|drawings?|sketch(?:es)?|cartoons?|illustrations?|artwork|art|anime|comics?)\b", r"\bsuper[- ]?resolution\b", r"\binpaint\w*", r"\bupscal\w*",
+        r"\b(?:turns?|convert\w*|translat\w*|transform\w*) (?:[\w-]+ ){0,3}into (?:[\w-]+ ){0,2}(?:photos?|images?|pictures?|paintings?|portraits?|drawings?|sketch(?:es)?|cartoons?|illustrations?|artwork|art|anime|comics?|renders?|mock-?ups?)\b", r"\bsuper[- ]?resolution\b", r"\binpaint\w*", r"\bupscal\w*",
         r"\bgenerative (?:\w+ ){0,2}(?:images?|vision)\b", r"\bstable diffusion\b", r"\bgans?\b",
-        r"\bimage (?:editing|denoising|restoration)\b", r"\bcolou?ri[sz]\w*", r"\bstyle transfer\b", r"\brestor\w* (?:old |damaged )?(?:[\w-]+ )?photos?\b", r"\bdenois\w* (?:\w+ )?images?\b",
+        r"\bimage (?:editing|denoising|restoration)\b", r"\bcolou?ri[sz]\w*", r"\bstyle transfer\b", r"\brestor\w* (?:old |damaged )?(?:[\w-]+ )?photos?\b", r"\b(?:denois|deblur|restor|upscal|enhanc)\w* (?:\w+ ){0,2}(?:images?|photo(?:graph)?s?|pictures|scans)\b",
     ),
     "text_generation": _c(
         r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with|draft(?:s|ing)?|craft(?:s|ing)?) (?:(?!from |with |using |based )[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
@@ -314,7 +314,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bgraphs?\b(?! (?:of|for) (?:the |my |our |all )?(?:last|latest|recent|previous|past|loss|accuracy|metrics?|runs?|results|training|learning curves?)\b)", r"\bgnns?\b", r"\bnodes?\b", r"\bedges\b", r"\bedge lists?\b",
         r"\bsocial networks?\b", r"\bmolecul\w*", r"\bcitation\w*", r"\bknowledge graphs?\b", r"\blink prediction\b",
         r"\bnode classification\b", r"\bdrug discovery\b", r"\bprotein[- ]protein\b", r"\binteraction networks?\b",
-        r"\bkarate\b", r"\bcora\b", r"\bmessage passing\b", r"\bfriendship\b", r"\btransaction networks?\b",
+        r"\bkarate\b", r"\bcora\b", r"\bmessage passing\b", r"\bfriendship\b", r"\btransaction networks?\b", r"\b(?:transfer|payment|money|account|interaction|co-?authorship|trust|supply|contact) (?:networks?|graphs?)\b",
         r"\badjacency\b", r"\bchemical compounds?\b",
         r"\brecommendation (?:graph|network)\b", r"\bpower grid\b",
         r"\b(?:recommend\w*|suggest\w*) (?:new )?friends\b", r"\bfriend (?:recommendations?|suggestions?)\b", r"\bsocial graph\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
@@ -441,7 +441,7 @@ VELOCITY_CUES = re.compile(
     r"\brequests per second\b|\b\d+(?:\.\d+)? ?(?:ms|milliseconds?)\b|\binference (?:speed|time)\b|\bspeed ?up (?:\w+ )?inference\b|"
     r"\bfaster inference\b|\blow-latency\b|\bresponse time\b|\btokens per second\b|\bsub-?millisecond\b|\bmicroseconds?\b|"
     r"\b\d[\d,.]*\s*k?\s*(?:[\w-]+\s+)?(?:images?|photos?|frames?|requests?|queries|inferences?|predictions?|documents?|messages?)\s+(?:a|an|each|every) (?:second|sec)\b|"
-    r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
+    r"\bon-device speed\b|\bruns? fast\b|\bfast enough\b|(?<!row )(?<!rows )(?<!sample )(?<!samples )(?<!reading )(?<!readings )(?<!record )(?<!records )(?<!measurement )(?<!measurements )(?<!value )(?<!values )(?<!point )(?<!points )\bper second\b|\b(?:requests?|req|queries|predictions|inferences)/s(?:ec)?\b|/sec\b|\bp9[59]\b")
 PRISM_CUES = re.compile(
     r"\bclean\w*\b(?! (?:test|split|holdout|validation|eval\w*|set|slate|run|install|environment|build|copy|checkout|start)\b)|\blabels?\b[^.?!;]{0,40}\b(?:heuristics?|weak|unreliable|\d+% (?:right|correct|accurate))\b|\bweak(?:ly)? (?:labels|supervision|labell?ed)\b|\bpre-?process\w*|\bdata prep\w*|\bprepar\w* (?:\w+ )?(?:data|dataset|features)\b|\baugment(?!\w* (?:research|papers?|literature|studies)\b)\w*|"
     r"\bimbalanc\w*|\b\d+(?:\.\d+)?\s*% (?:positives?|negatives?|positive (?:class|rate)|fraud|churners|defects?|anomal\w*)\b|\brare (?:positives|class|events)\b|\bunbalanced\b|\bmissing (?:values|data|entries|fields)\b|\bimput\w*|\bfeature engineer\w*|"
