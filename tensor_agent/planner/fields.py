@@ -154,7 +154,7 @@ _REGISTRY_NAME = [
     re.compile(r"\b(?:under the name|with the name|named|called|registered as|name it|as)\s+" + _NAME, re.I),
     re.compile(r"\b(?:registered model|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
     re.compile(r"\b(?:of|for|from) (?:the )?(?:registered )?(?:model )?[\"'`]?([A-Za-z][\w.]*[-_][\w.-]*)[\"'`]?"
-               r"(?=\s*(?:[,.;:!?)]|$)|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
+               r"(?=\s*(?:[,.;:!?)]|$)|\s+[-\u2013\u2014]\s|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
     re.compile(r"\b([A-Za-z][\w.]*[-_][\w.-]*)(?:'s)? (?:versions?|aliases|champion|challenger|registry)\b", re.I),
     re.compile(r"\broll\s+" + _NAME + r"\s+back\b", re.I),
     re.compile(r"\b(?:roll(?:ing)? ?back|rollback|revert|promote|demote|archive|alias|tag|list|show)\s+" + _NAME
