@@ -25,7 +25,7 @@ _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\
 # What "design" can be about that is a hyperparameter search ("design a sweep").
 _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
 # Things people "build", "make" or "give me" that are not a model.
-_NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|proofs?|derivations?|explanations?|intuition|breakdown|rundown|walkthrough|answer|maths?|ya?ml|dockerfiles?|pipelines?|"
+_NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|learning curves?|proofs?|derivations?|explanations?|intuition|breakdown|rundown|walkthrough|answer|maths?|ya?ml|dockerfiles?|pipelines?|"
                 r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|(?:hyper-?param\w*|random|grid|bayesian|optuna|hp|lr) search|dashboards?|comparison|table|"
                 r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|rates?|lrs?|hyper-?param\w*|"
                 r"dropout|settings|validation|evaluation|cross-validation|eval|backtest\w*|test harness|splits?|"
@@ -215,9 +215,9 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
     "evaluate": _c(
         r"\bevaluat\w*", r"\bvalidation (?:scheme|strategy|split|protocol|approach|plan|setup)\b", r"(?<!on the )(?<!in the )(?<!on our )\bvalidation set\b",
         r"\bdesign(?:s|ing)?\b" + _EXPERIMENT, r"\bexperiment(?:al)? design\b",
-        r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b",
+        r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b", r"\bper-fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
-        r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b",
+        r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b(?!(?: (?:the|its|their))? (?:speed|latency|throughput|inference|runtime|memory|fps)\b)",
         r"\bassess\w*", r"\b(?:what|which) (?:kind of |type of )?(?:train[/-]test |validation |cv |data |test )?splits? (?:should|would|do|to|is|makes)\b", r"\b(?:is|are) (?:our|the|my|this|these) (?:[\w%.-]+ ){0,3}(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)(?: \w+)? (?:trustworthy|reliable|real|meaningful|significant|believable|legit|solid)\b", r"\bhow (?:confident|sure|certain) (?:can|should|could|may) (?:we|i) be\b",
         r"\b(?:model|version|variant|system) [a-z0-9]{1,3} (?:really |actually )?(?:beats?|outperforms?|is better than)\b", r"\b(?:is|are|was|were) (?:[\w-]+ ){0,4}as (?:accurate|good|reliable|robust|precise) as\b", r"\bcheck (?:it|them|this|that|the model) (?:properly|carefully|rigorously|thoroughly)\b", r"\b(?:set up|build|create|plan|define|choose|pick|write) (?:a |an |the |our |my )?(?:proper |good |sound |robust |fair |rigorous |honest )?(?:validation|evaluation|cross-validation|eval|backtest\w*|test(?:ing)? (?:setup|protocol|plan|harness))\b", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
         r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
@@ -338,7 +338,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bnext (?:week|month|day|quarter|year|hour)'?s?\b", r"\b\d+ (?:years|months|weeks|days) of (?:daily|weekly|monthly|hourly|historical|past|minute-level|per-minute|hour-level|second-level)\b", r"\banomal\w* in (?:\w+ )?(?:metrics|logs|traffic)\b",
     ),
     "image": _c(
-        r"(?<!docker )(?<!container )(?<!base )\bimages?\b(?! (?:to|into|on) (?:our |the |a )?(?:docker |container |private )?(?:registry|hub))", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
+        r"(?<!docker )(?<!container )(?<!base )(?<!previous )(?<!old )(?<!last )(?<!latest )(?<!same )(?<!serving )\bimages?\b(?! (?:to|into|on) (?:our |the |a )?(?:docker |container |private )?(?:registry|hub))", r"\bphotos?\b", r"\bpictures?\b", r"\bpixels?\b", r"\bvision\b", r"\bvisual\b",
         r"\bx-?rays?\b", r"\bmri\b", r"\bct scans?\b", r"\bscans\b", r"\bscanned (?:[\w-]+ )?(?:invoices|documents|pages|forms|receipts|letters)\b", r"\b(?:png|jpe?g|tiff?|webp)s?\b(?!\s*(?:plots?|charts?|figures?|of the (?:curve|plot)))", r"\b\d+ ?dpi\b", r"\bsatellite\b", r"\baerial\b", r"\bdigits?\b",
         r"\bmnist\b", r"\bcifar\w*", r"\bimagenet\b", r"\bobject detection\b", r"\bdetect \w+ in (?:images|photos|video)\b",
         r"\bsegment\w*", r"\bcameras?\b", r"\bskin lesions?\b", r"\bfaces?\b", r"\bdefects?\b", r"\bvideos?\b",

@@ -24,7 +24,7 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
                           r"\bam|\bis|\bare|\bof|\bin|\bby|\babout|\bthe|\bmy|\bwhich|\bthat|\bwe|\bi|\bthey|\byou|\bwas|\bwere|\bbeen|\bbe)\s+(?:\w+\s+)?$")
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:when|while|whilst|during)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?!(?:while|whilst|as) you\b)(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,2}\s+$|"
+_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:when|while|whilst|during)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?!(?:while|whilst|as) you\b)(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,3}\s+$|"
                         r"\b(?:is it|would it be|isn't it|is that|would that be|does it make sense|is there any point|is there a point|is it worth|worth it)"
                         r"\s+(?:[\w']+\s+){0,3}(?:to|in)\s+$|"
                         r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
@@ -276,7 +276,7 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
     small = modality == "image" and isinstance(shape, list) and len(shape) >= 2 and max(shape[-2:]) < 32
     return Signals(
         neural=bool(wants_neural and not doubts),
-        efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu") or lx.THROUGHPUT_RE.search(low)
+        efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu") or lx.THROUGHPUT_RE.search(low) or re.search(r"\breal[- ]?time\b", low)
                        or any(k in constraints for k in ("latency_ms", "size_mb", "max_params"))),
         large_scale=bool(re.search(r"\bvision transformers?\b|\bself-attention\b|\blarge[- ]scale\b|\bmillions? of\b|"
                                    r"\bpre-?train\w*\b|\bfoundation\b|\b\d+(?:\.\d+)?\s*(?:gb|tb)\b[\s-]*(?:of )?(?:[\w-]+ )?(?:images?|image data|photos)", low))
