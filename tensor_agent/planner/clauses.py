@@ -106,6 +106,11 @@ _TECH_COMPARE = re.compile(r"\b" + _TECH + r"\s*(?:,|\bor\b|\band\b|\bvs\.?|\bve
                            r"(?:[\w-]+\s+)?(?:pruning|quantization|quantisation|distillation)\b")
 _RUN_VERB = re.compile(r"\b(?:run|apply|try|benchmark|measure|quantize|prune|distill|compress|fine-tune|train|use|do)\b")
 _ASKS_WHY = re.compile(r"\?|\btheor\w*|\bexplain\w*|\bintuition\b")
+_EXPLAIN_WORD = re.compile(r"\btheor\w*|\bexplain\w*|\bintuition\b|\bwhy\b|\bin principle\b")
+# "LoRA vs full fine-tuning for a 7-class intent model with 5k examples?": a choice for the user's task (design).
+_FOR_OUR_TASK = re.compile(r"\bfor (?:a|an|our|my|the) (?:[\w-]+ ){0,3}(?:model|classifier|detector|task|data|dataset|problem|app)\b")
+_STAGE = re.compile(r"staging\b|production\b|prod\b")
+_DEPLOY_TO = re.compile(r"\b(?:re-?)?deploy\w*\b[^.;!?]*\b(?:to|into|in|on)\s+$")
 
 
 def technique_comparison(low: str, spans: Spans) -> None:
@@ -120,8 +125,11 @@ def technique_comparison(low: str, spans: Spans) -> None:
     doing = [i for i in spans if i in {"compress", "fine_tune", "train", "tune"}]
     for intent in doing:
         del spans[intent]
-    if doing and not spans:
-        spans["explain"] = [m.span()]
+    # "LoRA vs full fine-tuning for a 7-class intent model?": which approach to take for the user's task is a design
+    # question; without a task of the user's it is a question about the techniques.
+    choice = "design" if _FOR_OUR_TASK.search(low) and not _EXPLAIN_WORD.search(low) else "explain"
+    if doing and not (spans.keys() - {"design", "explain"}):
+        spans.setdefault(choice, [m.span()])
 
 
 def question_topics(low: str, spans: Spans) -> None:
@@ -182,9 +190,12 @@ def implemented_techniques(low: str, spans: Spans) -> None:
             del spans[intent]
 
 
-def filter_spans(low: str, intent: str, spans: list[tuple[int, int]], designing: bool) -> list[tuple[int, int]]:
-    """Drop the cues of `intent` that name an existing object, a past action or a design requirement."""
-    if intent == "compress" and designing:  # "a forecaster that needs to run in real time on the edge"
+def filter_spans(low: str, intent: str, spans: list[tuple[int, int]], found: Spans) -> list[tuple[int, int]]:
+    """Drop the cues of `intent` (given the intents `found` before it) that name an existing object, a past
+    action, a design requirement or a deployment's environment."""
+    if intent == "track" and "deploy" in found:  # "deploy yesterday's GraphSAGE to staging on Kubernetes"
+        spans = [sp for sp in spans if not (_STAGE.match(low, sp[0]) and _DEPLOY_TO.search(low[max(0, sp[0] - 60):sp[0]]))]
+    if intent == "compress" and "design" in found:  # "a forecaster that needs to run in real time on the edge"
         spans = [sp for sp in spans if not _REQUIREMENT.search(low[max(0, sp[0] - 30):sp[0] + 7])]
     if intent == "evaluate":  # calibration of a quantized model's activations is not a model evaluation
         spans = [sp for sp in spans if not (low.startswith("calibrat", sp[0]) and _QUANT_CALIBRATION.search(_sentence(low, sp[0])))]

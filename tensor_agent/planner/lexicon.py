@@ -251,7 +251,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\berror bars\b", r"\bclassification report\b",
     ),
     "explain": _c(
-        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
+        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out|know) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
         r"\bwhat now\s*\?", r"\b(?:is|are) (?:it|they|we|the model|my model) (?:over|under)fitting\b", r"\bwhat(?:'s| is) going (?:wrong|on)\b|\bwhat went wrong\b|\bwhat am i doing wrong\b|\bwhat (?:could|might) (?:cause|explain) (?:this|that|it)\b", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
@@ -362,7 +362,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     "text": _c(
         r"\btexts?\b", r"\btextual\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
-        r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection|classifiers?|recognition)\b", r"\butterances\b",
+        r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection|classifiers?|recognition|models?|detectors?)\b", r"\butterances\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
         r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\btranscripts?\b", r"\b(?:description|free|memo|comment|narrative|notes?)[- ]?(?:text|fields?)s?\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
         r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"(?<!sign-)(?<!sign )\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",

@@ -61,7 +61,7 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
         spans = sorted({m.span() for p in patterns for m in p.finditer(low) if not negated(low, m.start())})
         if intent == "deploy":
             spans = [sp for sp in spans if not _device_deploy(low, sp)]
-        spans = cl.filter_spans(low, intent, spans, "design" in found)
+        spans = cl.filter_spans(low, intent, spans, found)
         if spans:
             found[intent] = spans
     return found
