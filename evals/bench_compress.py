@@ -144,7 +144,7 @@ def _iv(r) -> str:
 
 
 def sec_minilm(args, home):
-    print("\n== MiniLM text classifier: INT8 back-ends (PyTorch dynamic, ONNX Runtime dynamic and static QDQ) ==",
+    print(f"\n== MiniLM text classifier: INT8 back-ends (PyTorch dynamic, ONNX Runtime {args.onnx_mode}) ==",
           flush=True)
     h = minilm(args)
     ctx = make_ctx(home, "minilm")
