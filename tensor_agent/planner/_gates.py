@@ -333,6 +333,8 @@ GATES: dict[str, list[str]] = {
     '\\b(?:the )?right (?:thing|metric|measure|number|score) to (?:report|use|track|optimi[sz]e|monitor)\\b': ['right '],
     '\\b(?:is|are) there (?:any )?(?:[\\w-]+ ){0,2}leak\\w*': [' there '],
     '\\b(?:proper|fair|rigorous|honest|careful|head-to-head) comparison\\b': [' comparison'],
+    '\\b(?:fair|proper|right|good|sound|best) way to (?:compare|evaluate|test|validate|benchmark|measure)\\b': [' way to '],
+    '\\bheld-?out \\d+ ?%': ['held'],
     '\\bpaired (?:t-?)?tests?\\b': ['paired '],
     '\\bcheck (?:it|them|this|the (?:new )?model) against\\b': [' against'],
     '\\bsanity[- ]check\\w* (?:on|of) (?:the|our|my|this)\\b': ['sanity'],
