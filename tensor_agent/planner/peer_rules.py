@@ -96,6 +96,8 @@ def _rare_class(low: str) -> bool:
 
 def _prism_wanted(intents: list[str], low: str) -> bool:
     # "no cleaning needed", "without any imputation" (a negated state, "so patients don't leak", is still a concern)
+    if intents and set(intents) <= {"recall"}:  # "which augmentations did we use for the best run?": a past setting
+        return False
     cues = [m for m in lx.PRISM_CUES.finditer(low) if _DATA_STATE.match(m.group(0)) or not negated(low, m.start())]
     if cues and intents and set(intents) <= {"explain"}:
         cues = [m for m in cues if not _DATA_STATE.match(m.group(0)) or _OURS.search(low[max(0, m.start() - 25):m.start()])
