@@ -157,7 +157,7 @@ _REGISTRY_NAME = [
                r"(?=\s*(?:[,.;:!?)]|$)|\s+[-\u2013\u2014]\s|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
     re.compile(r"\b([A-Za-z][\w.]*[-_][\w.-]*)(?:'s)? (?:versions?|aliases|champion|challenger|registry)\b", re.I),
     re.compile(r"\broll\s+" + _NAME + r"\s+back\b", re.I),
-    re.compile(r"\b(?:roll(?:ing)? ?back|rollback|revert|promote|demote|archive|alias|tag|list|show)\s+" + _NAME
+    re.compile(r"\b(?:roll(?:ing)? ?back|rollback|revert|promote|demote|archive|alias|tag|list|show|push|move|keep)\s+(?:the new |the old |the current )?" + _NAME
                + r"(?=\s+(?:to|as|back|from|in|on|versions?)\b|[\s]*[,.;:!?]|$)", re.I),
 ]
 _NOT_A_NAME = re.compile(r"^(?:v\d+|version\d*|\d+[\w.]*|int8|fp16|top-\d+|k8s|t5|gpt-?\d.*|l[12]|a/b)$", re.I)
