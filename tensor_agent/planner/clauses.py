@@ -109,6 +109,7 @@ _ASKS_WHY = re.compile(r"\?|\btheor\w*|\bexplain\w*|\bintuition\b")
 _EXPLAIN_WORD = re.compile(r"\btheor\w*|\bexplain\w*|\bintuition\b|\bwhy\b|\bin principle\b")
 # "LoRA vs full fine-tuning for a 7-class intent model with 5k examples?": a choice for the user's task (design).
 _FOR_OUR_TASK = re.compile(r"\bfor (?:a|an|our|my|the) (?:[\w-]+ ){0,3}(?:model|classifier|detector|task|data|dataset|problem|app)\b")
+_RUN_NOUN_END = re.compile(r"(?:\s+(?:run|job)s?)?\s*(?:[,.;!?]|$)")
 _STAGE = re.compile(r"staging\b|production\b|prod\b")
 _DEPLOY_TO = re.compile(r"\b(?:re-?)?deploy\w*\b[^.;!?]*\b(?:to|into|in|on)\s+$")
 
@@ -195,6 +196,8 @@ def filter_spans(low: str, intent: str, spans: list[tuple[int, int]], found: Spa
     action, a design requirement or a deployment's environment."""
     if intent == "track" and "deploy" in found:  # "deploy yesterday's GraphSAGE to staging on Kubernetes"
         spans = [sp for sp in spans if not (_STAGE.match(low, sp[0]) and _DEPLOY_TO.search(low[max(0, sp[0] - 60):sp[0]]))]
+    if intent == "fine_tune":  # "sweep weight decay for the BERT fine-tune": the run being tuned, a noun
+        spans = [sp for sp in spans if not (_DEFINITE_BEFORE.search(low[max(0, sp[0] - 40):sp[0]]) and _RUN_NOUN_END.match(low, sp[1]))]
     if intent == "compress" and "design" in found:  # "a forecaster that needs to run in real time on the edge"
         spans = [sp for sp in spans if not _REQUIREMENT.search(low[max(0, sp[0] - 30):sp[0] + 7])]
     if intent == "evaluate":  # calibration of a quantized model's activations is not a model evaluation

@@ -46,7 +46,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:what|which) (?:kind of |type of |sort of )?(?:\w+ ){0,2}(?:model|architecture|network|backbone|family|approach)s?\b(?! (?:have|has|did|worked|won|performed|scored|was|were|we|did|gave|is our))",
         r"\bwhat (?:should|would|could|do you recommend) (?:i|we) (?:build|use|try|pick|choose|go with)\b",
         r"\brecommend(?:s|ed)?\b(?! system)|\b(?:your|a|any) recommendations?\b|\brecommendations? (?:for|on) (?:a |an |the )?(?:\w+ )?(?:model|architecture|network|approach)", r"\bsuggest(?:ion)?s?\b(?! (?:\w+ )?(?:features|metrics|ways to clean|cleaning|preprocessing|augmentations?|fix|fixes|remed\w+|workarounds?|changes?|tweaks?|ways?|reasons?|causes?))", r"\bpropos(?:e|al)\b",
-        r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer))",
+        r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer)|(?: the| a few| some)?(?: useful| relevant| best| important| top)? (?:features|columns|variables)\b)", r"\bwhich one and why\b",
         r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my|something)\b"
         r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
@@ -253,7 +253,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\berror bars\b", r"\bclassification report\b",
     ),
     "explain": _c(
-        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out|know) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
+        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out|know) why\b", r"\bwhy (?:does|do|is|are|did|would|should|can|could|might|will|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
         r"\bwhat now\s*\?", r"\b(?:could|might|would|can|is) (?:the |this |that |it |a |my |our )?(?:[\w-]+ ){0,4}be (?:the )?(?:reason|cause|problem|culprit)\b|\bwhat(?:'s| is) (?:causing|behind) (?:this|that|it)\b", r"\b(?:is|are) (?:it|they|we|the model|my model) (?:over|under)fitting\b", r"\bwhat(?:'s| is) going (?:wrong|on)\b|\bwhat went wrong\b|\bwhat am i doing wrong\b|\bwhat (?:could|might) (?:cause|explain) (?:this|that|it)\b", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
@@ -451,7 +451,7 @@ PRISM_CUES = re.compile(
     r"\bdata analysis\b|\bdata quality\b|\bdedup\w*|\bduplicates\b|\b(?:labels?|classes|categories) (?:[\w'-]+ ){0,6}overlap\w*|\bmerg\w* (?:the |these |those |two |some )?(?:labels|classes|categories|them)\b|\bnan(?:s| values)\b|\bnull values\b|\bnulls\b|\bfill\w* (?:in )?(?:them|the (?:gaps|nans|nulls|blanks|holes))\b|\bconvert\w* (?:everything|all (?:the )?(?:values|amounts|prices|columns)|the (?:[\w-]+ )?(?:values|amounts|prices|columns|units|currencies|dates|timestamps)) (?:to|into)\b|\bclass (?:distribution|balance)\b|\bduplicated\b|\bleaky\b|\bminority class\b|\b(?:up|down)sampl\w* (?:the )?(?:minority|majority|rare|positive|negative)\b|\bskewed\b|\bclass weights?\b|\bresampl\w*|\boversampl\w*|"
     r"\bundersampl\w*|\bsmote\b|\b(?:normali[sz]|standardi[sz]|rescal)\w* (?:all |the |my |our )?(?:[\w-]+ )?(?:data|features|inputs|columns|images|that|it|everything)\b|\bone-hot\b|\b(?:drop|remove|delete|filter out|strip)\w* (?:the |all |any )?(?:[\w-]+ ){0,3}(?:rows|columns|duplicates|outliers|nulls|nans|records|entries)\b|\bscal(?:e|ing) (?:the )?features\b|"
     r"\bencod(?:e|ing) (?:the )?categorical\b|\bdata leakage\b|\b(?:splits?|sets?|folds?) (?:\w+ )?leak(?:s|ing|ed|age)?\b|\b(?:check|look|test|audit|fix|find|spot|hunt)\w* (?:the |for |any |possible )?(?:data |label |target )?leak\w*|\b(?:check|look|test|audit)\w* for (?:data |label |target )?leak\w*|\bleak\w* (?:between|from|across|into)\b|\bdistribution shift\b|\bdata drift\b|\b(?:data|distribution|inputs?|labels?) (?:has |have )?(?:drifted|shifted|changed)\b|\btokeni[sz]ation\b|"
-    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\btid(?:y|ied|ying) (?:it |them |this |that |the [\w-]+ )?up\b|\btypos? in\b|\b1\s?:\s?\d{2,}\b(?!\s*(?:am|pm))|\bfeature selection\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
+    r"\bprofil(?:e|ing) (?:the |my )?data\b|\bdata (?:get |gets |got )?(?:profiled|cleaned)\b|\bprofiled\b|\bwrangl\w*|\btid(?:y|ied|ying) (?:it |them |this |that |the [\w-]+ )?up\b|\btypos? in\b|\b1\s?:\s?\d{2,}\b(?!\s*(?:am|pm))|\bfeature selection\b|\bselect\w* (?:the )?(?:useful |relevant |best |important |top )?features\b|\bcorrupt(?:ed)? (?:data|labels|images)\b")
 # A throughput target ("2k images/sec", "400 images a second", "50 QPS"): an efficiency requirement like a latency budget.
 THROUGHPUT_RE = re.compile(
     r"\bthroughput\b|\bfps\b|\bqps\b|\brps\b|\b\d[\d,.]*\s*k?\s*(?:[\w-]+\s+)?(?:images?|photos?|frames?|requests?|req|queries|inferences?|"
