@@ -218,14 +218,14 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bvalidat(?:e|ing) (?:my|the|it|this|our|a)\b", r"\bcross[- ]?validat\w*", r"\bk-?fold\b", r"\bper-fold\b",
         r"\b(?:which|what) (?:\w+ )?metrics?\b", r"(?<!log )(?<!and )(?<!its )(?<!the )\bmetrics? (?:should|to|for|do)\b(?! (?:mlflow|w&b|wandb|neptune))",
         r"\bbenchmark\w* (?:strategy|plan|protocol|it|my|the|them|this|against|suite|setup)\b(?!(?: (?:the|its|their))? (?:speed|latency|throughput|inference|runtime|memory|fps)\b)",
-        r"\bassess\w*", r"\b(?:what|which) (?:kind of |type of )?(?:train[/-]test |validation |cv |data |test )?splits? (?:should|would|do|to|is|makes)\b", r"\b(?:is|are) (?:our|the|my|this|these) (?:[\w%.-]+ ){0,3}(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)(?: \w+)? (?:trustworthy|reliable|real|meaningful|significant|believable|legit|solid)\b", r"\bhow (?:confident|sure|certain) (?:can|should|could|may) (?:we|i) be\b",
+        r"\bassess\w*", r"\b(?:what|which) (?:kind of |type of )?(?:train[/-]test |validation |cv |data |test )?splits? (?:should|would|do|to|is|makes)\b", r"\b(?:is|are) (?:our|the|my|this|these) (?:[\w%.-]+ ){0,3}(?:accuracy|f1|auc|scores?|results?|numbers?|metrics?)(?: \w+)? (?:trustworthy|reliable|real|meaningful|significant|believable|legit|solid)\b", r"\bhow (?:confident|sure|certain) (?:can|should|could|may) (?:we|i) be\b", r"\bhow (?:confident|sure|certain) (?:we|i) (?:can|should|could|may) be\b",
         r"\b(?:model|version|variant|system) [a-z0-9]{1,3} (?:really |actually )?(?:beats?|outperforms?|is better than)\b", r"\b(?:is|are|was|were) (?:[\w-]+ ){0,4}as (?:accurate|good|reliable|robust|precise) as\b", r"\bcheck (?:it|them|this|that|the model) (?:properly|carefully|rigorously|thoroughly)\b", r"\b(?:set up|build|create|plan|define|choose|pick|write) (?:a |an |the |our |my )?(?:proper |good |sound |robust |fair |rigorous |honest )?(?:validation|evaluation|cross-validation|eval|backtest\w*|test(?:ing)? (?:setup|protocol|plan|harness))\b", r"\b(?:train/val(?:id(?:ation)?)?(?:/test)?|train/test|train-test|train-val(?:-test)?)(?: splits?)?\b", r"\b(?:what|how) (?:should|do|can|would|could) (?:we|i) (?:\w+ )?monitor\b", r"\bmonitor(?:ing)? (?:for )?(?:drift|degradation|decay|performance|accuracy|quality|the model|it)\b",
         r"\bto (?:know|tell|notice|detect|catch) (?:if|when|whether) (?:it|the model|performance|accuracy) (?:\w+ )?(?:degrades?|drifts?|drops?|decays?|gets worse)\b", r"\bmeasure (?:its |the |my |how )?(?:\w+ )?(?:performance|quality|accuracy|generali[sz]ation|well)\b",
         r"\btest(?:ing)? (?:strategy|plan|protocol|methodology)\b", r"\bhold-?out\b", r"\bheld-?out (?:set|split|data|test|photos|images|examples|samples|tickets|rows|nodes)\b",
         r"\breport (?:the |its |their )?(?:[\w-]+ (?:and|&|/) )?(?:top-\d|accuracy|f1|macro-f1|precision|recall|auc|metrics|scores?|mae|rmse|bleu|rouge|perplexity)\b",
         r"\benough to (?:say|claim|conclude|show|tell|trust)\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
-        r"\bstatistical(?:ly)? significan\w*", r"\bcompare (?:\w+ ){0,3}fairly\b",
+        r"\bstatistical(?:ly)? significan\w*", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
@@ -364,7 +364,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     "text": _c(
         r"\btexts?\b", r"\btextual\b", r"\b(?:product|article|paper|video|page) titles\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
-        r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection|classifiers?|recognition|models?|detectors?)\b", r"\butterances\b",
+        r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*\b(?! (?:what|how|the (?:results|runs|findings|metrics|numbers|studies|experiments|sweeps?|trials)))", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection|classifiers?|recognition|models?|detectors?)\b", r"\butterances\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
         r"\bcomments?\b", r"\bchat logs?\b", r"\bclinical notes\b", r"\btranscripts?\b", r"\b(?:description|free|memo|comment|narrative|notes?)[- ]?(?:text|fields?)s?\b", r"\barticles?\b", r"\bnews\b", r"\bheadlines?\b",
         r"\bsequence[- ]to[- ]sequence\b", r"\bseq2seq\b", r"(?<!sign-)(?<!sign )\blanguage\b", r"\bwords?\b", r"\bcaptions?\b",
@@ -376,7 +376,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
 
 # Phrases that decide sequence-to-sequence text work (architecture t5, modality text).
 SEQ2SEQ = re.compile(
-    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*|summari[sz]\w*|paraphras\w*|encoder[- ]decoder|"
+    r"\b(?:sequence[- ]to[- ]sequence|seq2seq|translat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*|summari[sz]\w*\b(?! (?:what|how|the (?:results|runs|findings|metrics|numbers|studies|experiments|sweeps?|trials)))|paraphras\w*|encoder[- ]decoder|"
     r"question generation|text simplification|grammar correction|headline generation|data-to-text|"
     r"convert \w+ (?:text|sentences) into)\b")
 
