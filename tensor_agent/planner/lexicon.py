@@ -85,6 +85,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:start|kick(?:ing)? off|launch|run|do|begin|schedule|fire off|trigger)\w* (?:a |the |another |new |one more )?(?:[\w-]+ )?training(?: runs?| jobs?)?\b",
         r"\bteach (?:a|an|the|my|our) (?:[\w-]+ )?(?:model|network|classifier|net)\b",
         r"\b(?:could|can|should|would|will|must|needs? to|has to|have to) (?:[\w'-]+ ){0,4}be (?:re-?)?trained\b",
+        r"\breproduc\w* (?:the |our |my |that |this )?(?:[\w'-]+ ){0,4}(?:run|training|experiment|result)s?\b",
         # "drop the empty rows before training the xgboost": a step before the training that is asked for too
         r"\bbefore (?:re-?)?training (?:the|a|an|my|our|this) [\w-]+",
         # "I want a ConvNeXt trained on ...", "need an xgboost model trained by Friday": wanted in a trained state.
@@ -225,7 +226,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\breport (?:the |its |their )?(?:[\w-]+ (?:and|&|/) )?(?:top-\d|accuracy|f1|macro-f1|precision|recall|auc|metrics|scores?|mae|rmse|bleu|rouge|perplexity)\b",
         r"\benough to (?:say|claim|conclude|show|tell|trust)\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
-        r"\bstatistical(?:ly)? significan\w*", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
+        r"\bstatistical(?:ly)? significan\w*", r"\bwhich (?:one |model |variant |of them )?generali[sz]es (?:better|best)\b", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
@@ -305,7 +306,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
     "text_generation": _c(
         r"\b(?:generat\w*|writes?|writing|compos\w*|complet\w*|invent\w*|come up with|draft(?:s|ing)?|craft(?:s|ing)?) (?:(?!from |with |using |based )[\w-]+ ){0,4}(?:text|stories|story|poems?|poetry|haikus?|limericks?|sonnets?|verses?|songs?|scripts?|fiction|slogans?|taglines?|lyrics|dialogues?|responses?|replies|answers|descriptions?|articles?|copy|emails?|essays?|captions?|tweets?|headlines?|sentences?|paragraphs?|jokes?|names|summaries|recipes)\b",
         r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
-        r"\btext generation\b", r"\b(?:language|causal|autoregressive|generative) (?:language )?models?\b",
+        r"\btext generation\b", r"\b(?:language|causal|autoregressive) (?:language )?models?\b|\bgenerative (?:language |text )?models?\b(?! (?:for|of|to make|that makes) (?:synthetic|fake|new)? ?(?:transaction|tabular|table|rows?|records?|data))",
         r"\b(?:text|english|natural[- ]language|nl)[- ]to[- ](?:sql|code|bash)\b", r"\b(?:writes?|generat\w*) (?:[\w-]+ )?(?:sql|sql queries)\b",
         r"\bllms?\b", r"\bchat ?bots?\b", r"\b(?:caption(?:s|ing)?|describ\w*) (?:[\w-]+ ){0,2}(?:photos?|images?|pictures?|frames|videos?)\b|\bimage caption\w*|\bcaption generat\w*", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
         r"\bautocomplet\w*", r"\bcode (?:generation|completion|assistant)\b", r"\bcomplet\w* (?:[\w-]+ ){0,2}code\b", r"\bstory ?tell\w*",
