@@ -25,7 +25,7 @@ _TRACKER = r"(?:mlflow|w ?& ?b|wandb|weights (?:&|and) biases|neptune(?:\.ai)?)\
 # What "design" can be about that is a hyperparameter search ("design a sweep").
 _SEARCH_OBJECT = (r" (?:(?:the|an?|our|my) )?(?:[\w-]+ )?(?:hyper-?param\w* )?(?:sweeps?|searche?s?|hpo|tuning (?:runs?|jobs?|study))\b")
 # Things people "build", "make" or "give me" that are not a model.
-_NOT_A_MODEL = (r" (?:[\w.-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|learning curves?|cross-validated|estimates?|a/b tests?|ab tests?|experiments?|ablations?|backtests?|canary|studies|proofs?|derivations?|explanations?|intuition|breakdown|rundown|walkthrough|answer|maths?|ya?ml|dockerfiles?|pipelines?|"
+_NOT_A_MODEL = (r" (?:[\w./-]+ ){0,2}(?:steps|manifests?|commands?|instructions|list|overview|summary|plan|learning curves?|cross-validated|estimates?|a/b tests?|ab tests?|experiments?|ablations?|backtests?|canary|studies|proofs?|derivations?|explanations?|intuition|breakdown|rundown|walkthrough|answer|maths?|ya?ml|dockerfiles?|pipelines?|"
                 r"images?|containers?|endpoints?|apis?|servers?|services?|reports?|docs?|charts?|sweeps?|(?:hyper-?param\w*|random|grid|bayesian|optuna|hp|lr) search|dashboards?|comparison|table|"
                 r"hpo|study|studies|optuna|\.?mar|archives?|handlers?|helm|torch-?serve|kserve|modules?|classes|layers?|rates?|lrs?|hyper-?param\w*|"
                 r"dropout|settings|validation|evaluation|cross-validation|eval|backtest\w*|test harness|splits?|"
@@ -46,7 +46,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:what|which) (?:kind of |type of |sort of )?(?:\w+ ){0,2}(?:model|architecture|network|backbone|family|approach)s?\b(?! (?:have|has|did|worked|won|performed|scored|was|were|we|did|gave|is our))",
         r"\bwhat (?:should|would|could|do you recommend) (?:i|we) (?:build|use|try|pick|choose|go with)\b",
         r"\brecommend(?:s|ed)?\b(?! system)|\b(?:your|a|any) recommendations?\b|\brecommendations? (?:for|on) (?:a |an |the )?(?:\w+ )?(?:model|architecture|network|approach)", r"\bsuggest(?:ion)?s?\b(?! (?:\w+ )?(?:features|metrics|ways to clean|cleaning|preprocessing|augmentations?|fix|fixes|remed\w+|workarounds?|changes?|tweaks?|ways?|reasons?|causes?))", r"\bpropos(?:e|al)\b",
-        r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer)|(?: the| a few| some)?(?: useful| relevant| best| important| top)? (?:features|columns|variables)\b)", r"\bwhich one and why\b",
+        r"\b(?:choose|pick|select|decide on)\b(?! (?:a |the )?(?:learning rate|metric|optimizer|(?:decision |classification |operating )?(?:threshold|cut-?off|operating point))|(?: the| a few| some)?(?: useful| relevant| best| important| top)? (?:features|columns|variables)\b)", r"\bwhich one and why\b",
         r"\bbest (?:\w+ ){0,2}" + _MODEL + r"s? for\b",
         r"\b(?:build|create|set up|come up with|sketch|put together|assemble|give me|construct|draft)(?: me)? (?:a|an|the|some|my|something)\b"
         r"(?!" + _NOT_A_MODEL + r")", r"\bmake (?:me )?(?:a|an)\b(?! (?:\w+ )?(?:faster|smaller|lighter)|" + _NOT_A_MODEL + r")",
@@ -58,7 +58,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bcan (?:we|you|i|one) (?:reliably |accurately )?(?:predict|forecast|classify|detect|tell|spot|flag|recogni[sz]e|anticipate|segment|identify)\b(?! (?:me\b|us\b|whether|if|which))",
         r"\bblueprint\b", r"\blayer (?:layout|config)", r"\bhow (?:should|would|do) (?:i|we) (?:structure|build|set up)\b",
         r"\bwhat should (?:i|we) use\b", r"\bwhat (?:would|do) you use\b", r"\bwhat (?:would|should|do) you (?:do|recommend|suggest|pick|choose|go with)\b",
-        r"\bwhat to use\b", r"(?<!lr )(?<!rate )(?<!size )(?<!dropout )(?<!decay )(?<!split )(?<!splits )(?<!metric )(?<!metrics )(?<!loss )(?<!schedule )\bshould (?:i|we) (?:use|go with|pick|try)\b(?! (?:it|this|that|them|these|those)\b)", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
+        r"\bwhat to use\b", r"(?<!lr )(?<!rate )(?<!size )(?<!dropout )(?<!decay )(?<!split )(?<!splits )(?<!metric )(?<!metrics )(?<!loss )(?<!schedule )\bshould (?:i|we) (?:use|go with|pick|try)\b(?! (?:it|this|that|them|these|those)\b| (?:the |a )?(?:decision |classification )?(?:threshold|cut-?off|metric|split|learning rate|lr|batch size)s?\b)", r"\bany (?:ideas|suggestions)\b", r"\bideas\?",
         r"\bwhat (?:would|could|might|will) (?:work|suit|fit)\b", r"\bwould suit\b", r"\bgood starting point\b",
         r"\bdoes (?:that|this|it) (?:make sense|sound right)\b",
     ),
@@ -226,7 +226,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\breport (?:the |its |their )?(?:[\w-]+ (?:and|&|/) )?(?:top-\d|accuracy|f1|macro-f1|precision|recall|auc|metrics|scores?|mae|rmse|bleu|rouge|perplexity)\b",
         r"\benough to (?:say|claim|conclude|show|tell|trust)\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
-        r"\bstatistical(?:ly)? significan\w*", r"\bwhich (?:one |model |variant |of them )?generali[sz]es (?:better|best)\b", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
+        r"\bstatistical(?:ly)? significan\w*", r"\b(?:pick|choose|set|select|tune|calibrat)\w* (?:the |a )?(?:decision |classification |operating )?(?:threshold|cut-?off|operating point)s?\b", r"\blook (?:at|into|through) (?:the |its |their )?(?:errors|mistakes|misclassifications|failures|wrong predictions|failure cases)\b", r"\bwhich (?:one |model |variant |of them )?generali[sz]es (?:better|best)\b", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
