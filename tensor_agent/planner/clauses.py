@@ -15,7 +15,7 @@ Spans = dict[str, list[tuple[int, int]]]
 
 DOING_INTENTS = {"design", "implement", "train", "fine_tune", "tune", "deploy", "track"}
 
-_SENTENCE_END = re.compile(r"[.!?;\n]|\b(?:then|and then|also|after that|afterwards|next)\b")
+_SENTENCE_END = re.compile(r"[.!?;\n]|\s[-\u2013\u2014]\s|\b(?:then|and then|also|after that|afterwards|next)\b")
 _NEW_REQUEST = re.compile(r"(?:\bthen|\band|\balso|;|\?|\bplease|\bcan you|\bcould you|\bwould you|\bnext|\bafterwards)\s*(?:\w+\s+){0,3}$")
 
 # "the quantized efficientnet", "our int8-quantized BERT", "the pruned ResNet": a participle after a definite
@@ -80,7 +80,8 @@ TASK_VERB = re.compile(r"\W*(?:please |pls |can you |could you )?(?:predict|fore
 
 
 # "..., then use it on the CNN with 40 trials", "? after that, sweep ...": a clause of its own after a question.
-THEN_CLAUSE = re.compile(r"\bthen\b|\bafter that\b|\bafterwards\b|[.!?;]\s+(?:now|next|also|please|pls|and)\b")
+THEN_CLAUSE = re.compile(r"\bthen\b|\bafter that\b|\bafterwards\b|[.!?;]\s+(?:now|next|also|please|pls|and)\b|"
+                         r"\s[-\u2013\u2014]+\s+(?:please |pls |and |so )?(?!(?:the|a|an|it|its|this|that|which|what|why|how|is|are|no|not|but|or|just)\b)[a-z]+\b")
 
 
 _EXPERIMENT_SIZE = re.compile(r"\bsample size|\bhow many (?:users|sessions|visitors|customers|requests|impressions)")
@@ -109,6 +110,7 @@ _ASKS_WHY = re.compile(r"\?|\btheor\w*|\bexplain\w*|\bintuition\b")
 _EXPLAIN_WORD = re.compile(r"\btheor\w*|\bexplain\w*|\bintuition\b|\bwhy\b|\bin principle\b")
 # "LoRA vs full fine-tuning for a 7-class intent model with 5k examples?": a choice for the user's task (design).
 _FOR_OUR_TASK = re.compile(r"\bfor (?:a|an|our|my|the) (?:[\w-]+ ){0,3}(?:model|classifier|detector|task|data|dataset|problem|app)\b")
+_PAST_BEFORE = re.compile(r"\b(?:last|previous|past|earlier|prior|recent|yesterday's|last week's)\s+(?:\w+\s+)?$")
 _RUN_NOUN_END = re.compile(r"(?:\s+(?:run|job)s?)?\s*(?:[,.;!?]|$)")
 _STAGE = re.compile(r"staging\b|production\b|prod\b")
 _DEPLOY_TO = re.compile(r"\b(?:re-?)?deploy\w*\b[^.;!?]*\b(?:to|into|in|on)\s+$")
@@ -142,7 +144,7 @@ def question_topics(low: str, spans: Spans) -> None:
     for doing in [i for i in spans if i in DOING_INTENTS | {"compress"}]:
         keep = [sp for sp in spans[doing] if not any(
             q[1] <= sp[0] and same_clause(low, q[1], sp[0]) and not new_request_at(low, sp[0], q[1])
-            and not THEN_CLAUSE.search(low, q[1], sp[0]) for q in questions)]
+            and not THEN_CLAUSE.search(low, q[1], sp[0] + 1) for q in questions)]
         if keep:
             spans[doing] = keep
         elif len(spans) > 1:
@@ -184,7 +186,7 @@ def implemented_techniques(low: str, spans: Spans) -> None:
     for intent in [i for i in ("fine_tune", "compress") if i in spans]:
         rest = [sp for sp in spans[intent] if not _IMPLEMENT_OBJECT.search(low[max(0, sp[0] - 40):sp[0]])]
         rest = [sp for sp in rest if not any(i[0] < sp[0] and same_clause(low, i[1], sp[0]) and not new_request_at(low, sp[0], i[1])
-                                             and not THEN_CLAUSE.search(low, i[1], sp[0]) for i in spans["implement"])]
+                                             and not THEN_CLAUSE.search(low, i[1], sp[0] + 1) for i in spans["implement"])]
         if rest:
             spans[intent] = rest
         else:
@@ -196,6 +198,8 @@ def filter_spans(low: str, intent: str, spans: list[tuple[int, int]], found: Spa
     action, a design requirement or a deployment's environment."""
     if intent == "track" and "deploy" in found:  # "deploy yesterday's GraphSAGE to staging on Kubernetes"
         spans = [sp for sp in spans if not (_STAGE.match(low, sp[0]) and _DEPLOY_TO.search(low[max(0, sp[0] - 60):sp[0]]))]
+    if intent == "tune":  # "what did the last three sweeps find?": past searches, not a new one
+        spans = [sp for sp in spans if not (low.startswith("sweep", sp[0]) and _PAST_BEFORE.search(low[max(0, sp[0] - 30):sp[0]]))]
     if intent == "fine_tune":  # "sweep weight decay for the BERT fine-tune": the run being tuned, a noun
         spans = [sp for sp in spans if not (_DEFINITE_BEFORE.search(low[max(0, sp[0] - 40):sp[0]]) and _RUN_NOUN_END.match(low, sp[1]))]
     if intent == "compress" and "design" in found:  # "a forecaster that needs to run in real time on the edge"

@@ -158,7 +158,7 @@ def _order_intents(low: str) -> list[str]:
                 continue
             first_end = ordered[0][1][1]
             fresh = [sp for sp in spans[doing] if sp[0] > ordered[0][1][0] and (
-                cl.new_request_at(low, sp[0], first_end) or cl.THEN_CLAUSE.search(low, first_end, sp[0]))]
+                cl.new_request_at(low, sp[0], first_end) or cl.THEN_CLAUSE.search(low, first_end, sp[0] + 1))]
             if fresh:
                 pos[doing] = fresh[0]
             else:
