@@ -202,6 +202,10 @@ def filter_spans(low: str, intent: str, spans: list[tuple[int, int]], found: Spa
         spans = [sp for sp in spans if not (low.startswith("sweep", sp[0]) and _PAST_BEFORE.search(low[max(0, sp[0] - 30):sp[0]]))]
     if intent == "fine_tune":  # "sweep weight decay for the BERT fine-tune": the run being tuned, a noun
         spans = [sp for sp in spans if not (_DEFINITE_BEFORE.search(low[max(0, sp[0] - 40):sp[0]]) and _RUN_NOUN_END.match(low, sp[1]))]
+    if intent == "train":  # "after the retrain, promote it": the run named as a noun
+        spans = [sp for sp in spans if not (re.match(r"(?:re-?)?train(?:ing)?\b", low[sp[0]:sp[1]]) and
+                                            re.search(r"\b(?:the|this|that|our|my|its)\s+$", low[max(0, sp[0] - 12):sp[0]])
+                                            and _RUN_NOUN_END.match(low, sp[1]))]
     if intent == "compress" and "design" in found:  # "a forecaster that needs to run in real time on the edge"
         spans = [sp for sp in spans if not _REQUIREMENT.search(low[max(0, sp[0] - 30):sp[0] + 7])]
     if intent == "evaluate":  # calibration of a quantized model's activations is not a model evaluation
