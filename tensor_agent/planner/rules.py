@@ -252,6 +252,10 @@ def _named_families(low: str) -> list[tuple[int, str]]:
                  None)  # "not a GNN please", "anything better than a CNN for ...?"
         if m:
             out.append((m.start(), family))
+    # "the MLP tops out at 92%; try xgboost instead": the family tried instead is the one asked for.
+    instead = [(p, f) for p, f in out if re.match(r"[\w-]*\s+instead\b", low[p:p + 30])]
+    if instead:
+        out = [(p - len(low), f) if (p, f) in instead else (p, f) for p, f in out]
     # "convolutional" inside "graph convolution" is gcn, not cnn.
     names = {f for _, f in out}
     if "gcn" in names and "cnn" in names:
