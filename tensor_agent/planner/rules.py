@@ -203,7 +203,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
         fam_modality = family_modality(family)
         if family != "mlp" and fam_modality not in ("text_generation", "image_generation", "sequence"):
-            hits.setdefault(fam_modality, []).append(at)
+            hits.setdefault(fam_modality, []).extend((at, at))  # a family the user names outweighs one data word
     classify = _CLASSIFY.search(low)
     named_set = {f for _, f in named}
     if "diffusion" in named_set:
