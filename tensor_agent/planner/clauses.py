@@ -84,7 +84,7 @@ THEN_CLAUSE = re.compile(r"\bthen\b|\bafter that\b|\bafterwards\b|[.!?;]\s+(?:no
                          r"\s[-\u2013\u2014]+\s+(?:please |pls |and |so )?(?!(?:the|a|an|it|its|this|that|which|what|why|how|is|are|no|not|but|or|just)\b)[a-z]+\b")
 
 
-_EXPERIMENT_SIZE = re.compile(r"\bsample size|\bhow many (?:users|sessions|visitors|customers|requests|impressions)")
+_EXPERIMENT_SIZE = re.compile(r"\bsample size|\bhow many (?:[\w/-]+ ){0,3}(?:users|sessions|visitors|customers|requests|impressions|participants)")
 _EXPERIMENT = re.compile(r"\ba/b\b|\bab tests?\b|\bexperiments?\b|\bper (?:arm|variant|group|bucket)\b|\bcanary\b|\bsplit test")
 
 

@@ -152,7 +152,7 @@ _NAME = r"[\"'`]?([A-Za-z][\w.]*(?:[-_]|\d)[\w.-]*)[\"'`]?"
 _REGISTRY_NAME = [
     re.compile(r"\bversions? of (?:the |our |my )?(?:registered )?(?:model )?" + _NAME, re.I),
     re.compile(r"\b(?:under the name|with the name|named|called|registered as|name it|as)\s+" + _NAME, re.I),
-    re.compile(r"\b(?:registered model|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
+    re.compile(r"\b(?:registered model|registered|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
     re.compile(r"\b(?:of|for|from) (?:the )?(?:registered )?(?:model )?[\"'`]?([A-Za-z][\w.]*[-_][\w.-]*)[\"'`]?"
                r"(?=\s*(?:[,.;:!?)]|$)|\s+[-\u2013\u2014]\s|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
     re.compile(r"\b([A-Za-z][\w.]*[-_][\w.-]*)(?:'s)? (?:versions?|aliases|champion|challenger|registry)\b", re.I),

@@ -226,7 +226,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\breport (?:the |its |their )?(?:[\w-]+ (?:and|&|/) )?(?:top-\d|accuracy|f1|macro-f1|precision|recall|auc|metrics|scores?|mae|rmse|bleu|rouge|perplexity)\b",
         r"\benough to (?:say|claim|conclude|show|tell|trust)\b", r"\ba/b test\w*",
         r"\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\b", r"\bablation\w*",
-        r"\bstatistical(?:ly)? significan\w*", r"\b(?:precision-recall|pr|roc|det|calibration|reliability) (?:curves?|diagrams?)\b", r"\bmean (?:\u00b1|\+/-|\+-|and|&) ?(?:std|sd|stdev|standard deviation)\b", r"\b(?:tell me|see|check|find out|show me) which (?:one )?(?:is|was) better\b|\bwhich (?:one )?(?:is|was) better on (?:the )?(?:same|test|held|validation|val)\b", r"\b(?:test|validation|val|holdout|eval) (?:[\w-]+ )?(?:also )?(?:appears?|overlaps?|shows? up|are|is) (?:also )?in (?:the )?(?:training|train)\b", r"\b(?:swings?|varies|vary|variance|fluctuat\w*|spread|jumps?) (?:[\w\u00b1%.+-]+ ){0,4}(?:between|across|over|from) (?:the )?(?:seeds|runs|folds|splits|repeats)\b", r"\b(?:pick|choose|set|select|tune|calibrat)\w* (?:the |a )?(?:decision |classification |operating )?(?:threshold|cut-?off|operating point)s?\b", r"\blook (?:at|into|through) (?:the |its |their )?(?:errors|mistakes|misclassifications|failures|wrong predictions|failure cases)\b", r"\bwhich (?:one |model |variant |of them )?generali[sz]es (?:better|best)\b", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
+        r"\bstatistical(?:ly)? significan\w*", r"\bhow (?:well|good|accurate) (?:it|the model|this|they|that) (?:will|would|might|could|can) (?:do|perform|be)\b", r"\b(?:precision-recall|pr|roc|det|calibration|reliability) (?:curves?|diagrams?)\b", r"\bmean (?:\u00b1|\+/-|\+-|and|&) ?(?:std|sd|stdev|standard deviation)\b", r"\b(?:tell me|see|check|find out|show me) which (?:one )?(?:is|was) better\b|\bwhich (?:one )?(?:is|was) better on (?:the )?(?:same|test|held|validation|val)\b", r"\b(?:test|validation|val|holdout|eval) (?:[\w-]+ )?(?:also )?(?:appears?|overlaps?|shows? up|are|is) (?:also )?in (?:the )?(?:training|train)\b", r"\b(?:swings?|varies|vary|variance|fluctuat\w*|spread|jumps?) (?:[\w\u00b1%.+-]+ ){0,4}(?:between|across|over|from) (?:the )?(?:seeds|runs|folds|splits|repeats)\b", r"\b(?:pick|choose|set|select|tune|calibrat)\w* (?:the |a )?(?:decision |classification |operating )?(?:threshold|cut-?off|operating point)s?\b", r"\blook (?:at|into|through) (?:the |its |their )?(?:errors|mistakes|misclassifications|failures|wrong predictions|failure cases)\b", r"\bwhich (?:one |model |variant |of them )?generali[sz]es (?:better|best)\b", r"\bstatistically (?:different|better|worse|meaningful|real|sound|robust)\b", r"\bcompare (?:\w+ ){0,3}fairly\b",
         r"\btrust (?:the|my|these) (?:results|numbers|accuracy|metrics)\b", r"\berror analysis\b",
         r"(?<!-)\bcalibrat(?:ion|ed)\b(?! data|[- ](?:set|batch|samples|images|table|logs?|runs?)\b)", r"\bconfusion matri\w*", r"\bfid\b", r"\bperplexity\b(?! of)",
         r"\bhow (?:do|can|would|will) (?:i|we|you) (?:know|tell|be sure|check|verify)\b",
@@ -323,7 +323,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:recommend\w*|suggest\w*) (?:new )?friends\b", r"\bfriend (?:recommendations?|suggestions?)\b", r"\bsocial graph\b", r"\broad networks?\b", r"\bco-?purchase\b", r"\bbipartite\b", r"\buser-item\b",
     ),
     "sequence": _c(
-        r"\btime series\b", _TIME_HISTORY, r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
+        r"\btime series\b", _TIME_HISTORY, r"\b\d+\s?(?:h|hours?|days?|steps?|weeks?|months?)[- ]ahead\b", r"\bforecast\w*", r"\blong[- ](?:range|context|sequences?|documents?)\b",
         r"\bsequences?\b(?! to sequence|-to-sequence| lengths?\b| len\b)", r"\baudio\b", r"\bspeech\b", r"\bsounds?\b", r"\bgenom\w*",
         r"\bdna\b", r"\brna\b", r"\bprotein sequences?\b", r"\bsensors?\b", r"\bsignals?\b", r"\becgs?\b", r"\beegs?\b",
         r"\bstock (?:prices?|market)\b", r"\bclickstream\w*", r"\baccelerometer\w*", r"\bvibration\w*",
@@ -346,7 +346,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bmnist\b", r"\bcifar\w*", r"\bimagenet\b", r"\bobject detection\b", r"\bdetect \w+ in (?:images|photos|video)\b",
         r"\bsegment\w*", r"\bcameras?\b", r"\bskin lesions?\b", r"\bfaces?\b", r"\bdefects?\b", r"\bvideos?\b",
         r"\bhistopatholog\w*", r"\bradiolog(?!\w* (?:reports?|notes|texts?|findings))\w*", r"\bmammogra\w*", r"\bretina\w*", r"\bdermatolog\w*",
-        r"\bhandwrit\w*", r"\bocr\b", r"\bmicroscop\w*", 
+        r"\bhandwrit\w*", r"\bocr\b(?!'?e?d\b)", r"\bmicroscop\w*", 
         
         r"\bplant[- ]diseases?\b", r"\bx-ray\b", r"\bthumbnails?\b", r"\bframes\b", r"\bper frame\b", r"\bultrasound\b",
         r"\bretinopathy\b", r"\bfundus\b", r"\btelescopes?\b", r"\bcutouts?\b", r"\bimagery\b", r"\bretinal\b", r"\bpedestrians?\b", r"\bfootage\b", r"\bcctv\b", r"\bsurveillance\b",
@@ -363,7 +363,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bnumeric(?:al)? features\b", r"\bcategorical\b", r"\b(?:one )?rows? per\b", r"\bfeatures? per (?:store|customer|user|row|entity|patient|product)\b", r"\blead scoring\b", r"\bdefault risk\b", r"\bpricing\b",
     ),
     "text": _c(
-        r"\btexts?\b", r"\btextual\b", r"\b(?:product|article|paper|video|page) titles\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
+        r"\btexts?\b", r"\btextual\b", r"\bocr'?e?d (?:[\w-]+ )?(?:text|invoices|documents|pages|forms|receipts|letters)\b", r"\b(?:product|article|paper|video|page) titles\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
         r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*\b(?! (?:what|how|the (?:results|runs|findings|metrics|numbers|studies|experiments|sweeps?|trials)))", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection|classifiers?|recognition|models?|detectors?)\b", r"\butterances\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",

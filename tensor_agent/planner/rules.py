@@ -446,7 +446,7 @@ def rules_plan(message: str | bytes | None) -> Plan:
     for c in constraints_list:
         constraints.setdefault(c.name, c.value)
 
-    data_low = _data_text(quoted_only, clean, "track" in intents)
+    data_low = _data_text(quoted_only, clean, "track" in intents or bool(re.search(r"\bregist(?:ered|ry)\b", low)))
     named = _named_families(data_low)
     modality = _modality(data_low, named)
     needs_data = bool(set(intents) & {"design", "implement", "train", "fine_tune", "tune", "estimate_data"}) or not intents
