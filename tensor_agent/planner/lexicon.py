@@ -254,7 +254,7 @@ INTENT_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\berror bars\b", r"\bclassification report\b",
     ),
     "explain": _c(
-        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out|know) why\b|\b(?:break down|unpack|spell out) (?:why|how)\b", r"\bwhy (?:does|do|is|are|did|would|should|can|could|might|will|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
+        r"\bexplain\w*", r"\b(?:any idea|no idea|wonder(?:ing)?|curious|understand|tell me|figure out|find out|know) why\b|\b(?:break down|unpack|spell out) (?:why|how)\b", r"\bwhy (?:does|do|is|are|did|would|should|can|could|might|will|doesn't|don't|isn't|won't)\b", r"\bwhy\s*\?",
         r"\bwhat now\s*\?", r"\bhow (?:do|can|could|should) (?:i|we) (?:get|push|bring) (?:it|this|that|the [\w-]+|its [\w-]+) (?:up|down|higher|lower|better)\b", r"\bhow (?:do|can|could|should) (?:i|we) (?:improve|raise|boost|increase|lift) (?:the |its |our |my |this )?(?:[\w-]+ )?(?:f1|accuracy|recall|precision|auc|score|performance)\b", r"\bwhat(?:'s| is| are) the (?:expected|theoretical|typical|likely) (?:speed-?ups?|gains?|savings?|reductions?|improvements?|effects?|impact)\b", r"\b(?:could|might|would|can|is) (?:the |this |that |it |a |my |our )?(?:[\w-]+ ){0,4}be (?:the )?(?:reason|cause|problem|culprit)\b|\bwhat(?:'s| is) (?:causing|behind) (?:this|that|it)\b", r"\b(?:is|are) (?:it|they|we|the model|my model) (?:over|under)fitting\b", r"\bwhat(?:'s| is) going (?:wrong|on)\b|\bwhat went wrong\b|\bwhat am i doing wrong\b|\bwhat (?:could|might) (?:cause|explain) (?:this|that|it)\b", r"\bwhat (?:can|could|should) (?:i|we) do (?:about (?:it|this|that)|to fix|now|besides|other than|instead)\b",
         r"\bhow (?:does|do|did|can) (?:\w+ ){1,6}(?:work|help|reduce|prevent|improve|differ|converge|scale)\b",
         r"\bintuition\w*", r"\bderiv(?:e|ation|ations|ing)\b", r"\bproofs?\b", r"\bprove\b",
@@ -308,7 +308,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\b(?:poem|story|text|lyrics?|joke|dialogue|caption|headline|name|recipe|email|reply) generat(?:or|ors|ion)\b",
         r"\btext generation\b", r"\b(?:language|causal|autoregressive) (?:language )?models?\b|\bgenerative (?:language |text )?models?\b(?! (?:for|of|to make|that makes) (?:synthetic|fake|new)? ?(?:transaction|tabular|table|rows?|records?|data))",
         r"\b(?:text|english|natural[- ]language|nl)[- ]to[- ](?:sql|code|bash)\b", r"\b(?:writes?|generat\w*) (?:[\w-]+ )?(?:sql|sql queries)\b",
-        r"\bllms?\b", r"\bchat ?bots?\b", r"\b(?:caption(?:s|ing)?|describ\w*) (?:[\w-]+ ){0,2}(?:photos?|images?|pictures?|frames|videos?)\b|\bimage caption\w*|\bcaption generat\w*", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
+        r"\bl?lms?\b", r"\bchat ?bots?\b", r"\b(?:caption(?:s|ing)?|describ\w*) (?:[\w-]+ ){0,2}(?:photos?|images?|pictures?|frames|videos?)\b|\bimage caption\w*|\bcaption generat\w*", r"\bconversational\b", r"\bnext[- ](?:token|word|character)\b",
         r"\bautocomplet\w*", r"\bcode (?:generation|completion|assistant)\b", r"\bcomplet\w* (?:[\w-]+ ){0,2}code\b", r"\bstory ?tell\w*",
         r"\bdialog(?:ue)? (?:system|agent|model)\b", r"\bgenerat\w* (?:\w+ )?(?:in the style|like shakespeare)\b",
         r"\bchar(?:acter)?[- ]level\b",
@@ -363,7 +363,7 @@ MODALITY_CUES: dict[str, list[re.Pattern[str]]] = {
         r"\bnumeric(?:al)? features\b", r"\bcategorical\b", r"\b(?:one )?rows? per\b", r"\bfeatures? per (?:store|customer|user|row|entity|patient|product)\b", r"\blead scoring\b", r"\bdefault risk\b", r"\bpricing\b",
     ),
     "text": _c(
-        r"\btexts?\b", r"\btextual\b", r"\bocr'?e?d (?:[\w-]+ )?(?:text|invoices|documents|pages|forms|receipts|letters)\b", r"\b(?:product|article|paper|video|page) titles\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
+        r"\btexts?\b", r"\btextual\b", r"\b(?:support|customer|live|agent) chats?\b|\bchat (?:logs|transcripts|messages|histories)\b", r"\bocr'?e?d (?:[\w-]+ )?(?:text|invoices|documents|pages|forms|receipts|letters)\b", r"\b(?:product|article|paper|video|page) titles\b", r"\bnlp\b", r"\bsentiment\b", r"\breviews\b|\breview (?:classifier|classification|model|tagger)s?\b|\b(?:product|customer|user|movie|app|hotel|restaurant|book|amazon|yelp|imdb|written|online|star) reviews?\b|\breview (?:texts?|data|corpus|dataset|sentiment)\b", r"\bdocuments?\b", r"\btweets?\b",
         r"\bemails?\b", r"\bnamed entit\w*", r"\bner\b", r"(?<!lottery )\btickets?\b", r"\blegal\b", r"\bquestion answering\b",
         r"\btranslat(?!\w* (?:[\w-]+ ){0,8}(?:in)?to (?:plain |pure )?(?:pytorch|keras|jax|flax|tensorflow|torch|code|python)\b)\w*", r"\bsummari[sz]\w*\b(?! (?:what|how|the (?:results|runs|findings|metrics|numbers|studies|experiments|sweeps?|trials)))", r"(?<!in one )(?<!in two )(?<!in three )(?<!in a few )(?<!in a couple of )(?<!in simple )(?<!in plain )\bsentences?\b", r"\bspam\b", r"\bintent (?:classification|detection|classifiers?|recognition|models?|detectors?)\b", r"\butterances\b",
         r"\btokens?\b", r"\bcorpus\b", r"\bparaphras\w*",
