@@ -273,6 +273,8 @@ GATES: dict[str, list[str]] = {
     '\\bhow many (?:\\w+ ){0,2}per class\\b': ['how many '],
     '\\bhow many (?:[\\w-]+ ){0,3}(?:pairs|clips|frames|utterances|molecules|tickets|patients|photos|transcripts)\\b': ['how many '],
     '\\bhow many more\\b': ['how many more'],
+    '\\bhow many (?:[\\w-]+ )?(?:would|will|does|do) (?:it|that|\\d+(?:\\.\\d+)? ?%) (?:take|need|require)\\b': ['how many '],
+    '\\b(?:label|annotate|collect) (?:fewer|less)\\b': ['annotate', 'collect', 'label'],
     '\\bwhat (?:kind of |sort of |amount of )?data (?:would|do|will|should|does) (?:we|i|it) need\\b': ['what '],
     '\\b(?:can|could|will|would) (?:the |our |a |my )?[\\w-]+ (?:hit|reach|get to|achieve|make) \\d+(?:\\.\\d+)? ?% (?:on|with|from) (?:only |just )?\\d': ['can', 'could', 'will', 'would'],
     '\\bestimat\\w* (?:the |how much )?(?:[\\w-]+ )?(?:gain|improvement|benefit|lift|uplift)\\b': ['estimat'],

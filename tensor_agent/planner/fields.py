@@ -151,7 +151,7 @@ _NAME = r"[\"'`]?([A-Za-z][\w.]*(?:[-_]|\d)[\w.-]*)[\"'`]?"
 # registered?", "roll back churn-v2 to version 1"): a name with a '-', '_' or digit, or quoted.
 _REGISTRY_NAME = [
     re.compile(r"\bversions? of (?:the |our |my )?(?:registered )?(?:model )?" + _NAME, re.I),
-    re.compile(r"\b(?:under the name|with the name|named|called|registered as|name it|as)\s+" + _NAME, re.I),
+    re.compile(r"\b(?:under the name|with the name|named|called|registered as|name it|as|experiment|project)\s+" + _NAME, re.I),
     re.compile(r"\b(?:registered model|registered|model name|registry entry|model)\s+" + _NAME + r"(?=[\s,.;:!?)]|$)", re.I),
     re.compile(r"\b(?:of|for|from) (?:the )?(?:registered )?(?:model )?[\"'`]?([A-Za-z][\w.]*[-_][\w.-]*)[\"'`]?"
                r"(?=\s*(?:[,.;:!?)]|$)|\s+[-\u2013\u2014]\s|\s+(?:to|as|in|into|from|and|with|on|back|at|is|are|was|please)\b)", re.I),
