@@ -320,6 +320,7 @@ GATES: dict[str, list[str]] = {
     '\\bhow (?:good|well) (?:is|does|are) (?:my|the|it|this|our)\\b': ['how '],
     '\\bablation\\w*': ['ablation'],
     '\\bstatistical(?:ly)? significan\\w*': ['statistical'],
+    '\\bconfusion between\\b': ['confusion between'],
     '\\bhow (?:well|good|accurate) (?:it|the model|this|they|that) (?:will|would|might|could|can) (?:do|perform|be)\\b': ['how '],
     '\\b(?:precision-recall|pr|roc|det|calibration|reliability) (?:curves?|diagrams?)\\b': ['curve', 'diagram'],
     '\\bmean (?:\\u00b1|\\+/-|\\+-|and|&) ?(?:std|sd|stdev|standard deviation)\\b': ['mean '],
