@@ -273,7 +273,8 @@ def _count(constraints: dict) -> float:
 
 def signals(low: str, constraints: dict, modality: str | None = None) -> Signals:
     """What the message says that the selection guide cares about."""
-    wants_neural = re.search(r"\bneural\b|\bdeep (?:learning|net|model)|\bembeddings?\b", low)
+    wants_neural = re.search(r"\bneural\b|\bdeep (?:learning|net|model)|\bembeddings?\b|"
+                             r"\b(?:keras|tensorflow|pytorch|torch|flax|jax) (?:model|network|net)\b", low)
     doubts = re.search(r"\b(?:(?:do|does|would|will) (?:i|we|you|it) (?:really |even |actually )?need|even|without|instead of|"
                        r"vs\.?|versus|or|overkill|skip|rather than|worth)\b[^.?!]{0,20}\b(?:deep (?:learning|net)|neural)", low)
     shape = constraints.get("input_shape")
