@@ -40,7 +40,7 @@ _CLASSIFY = re.compile(r"\bclassif\w*|\bcategori[sz]\w*|\bsentiment\b|\blabel\w*
                          r"\bflag\w*|\bidentif\w*|\bspot\w*|\bfilter\w*|\bmoderat\w*|\bscor(?:e|ing)\b|\brank\w*|\bpredict\w*")
 # A family named as the thing to replace or beat is not the one asked for.
 _REPLACED = re.compile(r"\b(?:better than|alternatives? to|other than|switch(?:ing)? (?:away )?from|replac(?:e|ing)|swap(?:ping)?(?: out)?|ditch(?:ing)?|get rid of|move away from|beyond|besides|apart from|"
-                       r"outperform\w*|beat(?:s|ing)?)\s+(?:a |an |the |our |my |plain |simple |vanilla |standard )?(?:[\w-]+ )?$")
+                       r"outperform\w*|beat(?:s|ing)?|(?:smaller|lighter|faster|cheaper) than)\s+(?:a |an |the |our |my |plain |simple |vanilla |standard )?(?:[\w-]+ )?$")
 
 
 def _window(text: str) -> tuple[str, list[str]]:
@@ -203,7 +203,9 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
         fam_modality = family_modality(family)
         if family != "mlp" and fam_modality not in ("text_generation", "image_generation", "sequence"):
-            hits.setdefault(fam_modality, []).extend((at, at))  # a family the user names outweighs one data word
+            # A family the user names outweighs one data word, unless a data word names what it is for ("a text CNN").
+            described = any(0 < at - p <= 12 for k, ps in hits.items() if k != fam_modality for p in ps)
+            hits.setdefault(fam_modality, []).extend((at,) if described else (at, at))
     classify = _CLASSIFY.search(low)
     named_set = {f for _, f in named}
     if "diffusion" in named_set:
@@ -281,7 +283,7 @@ def signals(low: str, constraints: dict, modality: str | None = None) -> Signals
     small = modality == "image" and isinstance(shape, list) and len(shape) >= 2 and max(shape[-2:]) < 32
     return Signals(
         neural=bool(wants_neural and not doubts),
-        efficient=bool(lx.MOBILE_RE.search(low) or constraints.get("device") in ("mobile", "edge", "cpu") or lx.THROUGHPUT_RE.search(low) or re.search(r"\breal[- ]?time\b", low)
+        efficient=bool(lx.MOBILE_RE.search(low) or re.search(r"\b(?:smaller|lighter|faster|cheaper|more efficient) (?:architecture|model|network|backbone)\b", low) or constraints.get("device") in ("mobile", "edge", "cpu") or lx.THROUGHPUT_RE.search(low) or re.search(r"\breal[- ]?time\b", low)
                        or any(k in constraints for k in ("latency_ms", "size_mb", "max_params"))),
         large_scale=bool(re.search(r"\bvision transformers?\b|\bself-attention\b|\blarge[- ]scale\b|\bmillions? of\b|"
                                    r"\bpre-?train\w*\b|\bfoundation\b|\b\d+(?:\.\d+)?\s*(?:gb|tb)\b[\s-]*(?:of )?(?:[\w-]+ )?(?:images?|image data|photos)", low))
