@@ -42,8 +42,8 @@ def _key(settings: Any) -> str:
 def start(settings: Any, verbose: bool = False) -> Optional["ToolWorker"]:
     """Start the worker of `settings`' workspace (once per process): it begins importing torch at once.
     `warm(tools)` then names the turn's tools, or `discard` drops a worker the turn does not need."""
-    if os.environ.get("TENSOR_TOOL_WORKER") == "0":
-        return None
+    if os.environ.get("TENSOR_TOOL_WORKER") == "0" or "torch" in sys.modules:
+        return None  # (torch already loaded here: nothing to overlap, the tools are faster in process)
     with _LOCK:
         key = _key(settings)
         if key not in _ACTIVE:
@@ -114,6 +114,7 @@ class ToolWorker:
     def __init__(self, settings: Any, verbose: bool = False):
         self._settings = settings
         self._lock = threading.Lock()
+        self._used = False  # a worker that never ran a tool is killed at close, not waited for
         req_r, self._req = os.pipe()  # parent -> child
         self._rep, rep_w = os.pipe()  # child -> parent
         try:
@@ -154,6 +155,7 @@ class ToolWorker:
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 return None
+            self._used = True
             try:
                 self._send(request)
                 reply = self._serve_until_reply(ctx)
@@ -188,6 +190,8 @@ class ToolWorker:
                 return msg
 
     def close(self, timeout: float = 60.0) -> None:
+        if not self._used and self._proc is not None:
+            self._proc.kill()  # nothing ran in it (the turn failed before its tools): no need to wait
         proc, self._proc = self._proc, None
         for f in (self._out, self._in):
             try:

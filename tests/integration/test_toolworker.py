@@ -114,12 +114,21 @@ def test_memory_evidence_reaches_the_designer_in_the_worker(tmp_path):
     assert any(i in "\n".join(a["rationale"]) for i in ids["on"])  # cites the runs it learned from
 
 
+def test_no_worker_where_torch_is_already_loaded(tmp_path):
+    import torch  # noqa: F401 - as in a server or a test process
+    from tensor_agent import toolworker
+    from tensor_agent.config import Settings
+
+    assert toolworker.start(Settings.from_env(tmp_path / "ws")) is None
+
+
 def test_a_gone_worker_means_the_tool_runs_in_process(tmp_path):
     from tensor_agent import toolworker
     from tensor_agent.agent import TensorAgent
 
     with TensorAgent(tmp_path / "ws", remember=False) as agent:
-        worker = toolworker.start(agent.settings)
+        worker = toolworker.ToolWorker(agent.settings)  # (start() declines where torch is already loaded)
+        toolworker._ACTIVE[toolworker._key(agent.settings)] = worker
         try:
             assert toolworker.active(agent.settings) is worker
             worker._proc.kill()
