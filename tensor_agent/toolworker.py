@@ -47,7 +47,10 @@ def start(settings: Any, verbose: bool = False) -> Optional["ToolWorker"]:
     with _LOCK:
         key = _key(settings)
         if key not in _ACTIVE:
-            _ACTIVE[key] = ToolWorker(settings, verbose)
+            try:
+                _ACTIVE[key] = ToolWorker(settings, verbose)
+            except OSError:  # no process could be started: the tools run in process, as without a worker
+                return None
         return _ACTIVE[key]
 
 
