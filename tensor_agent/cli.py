@@ -145,9 +145,11 @@ def _planned_tools(message) -> list[str]:
 
 
 def _uses_torch(tools: list[str]) -> bool:
-    """Whether the turn runs a tool that imports torch (all but the data-size estimator and tracking):
-    then a tool worker imports it in a second process while this one imports LangGraph."""
-    return bool(set(tools) - {"recall", "estimate_data", "track_experiment"})
+    """Whether the turn runs a tool that imports torch (the catalogue's `uses_torch`): then a tool worker
+    imports it in a second process while this one imports LangGraph."""
+    from tensor_agent.catalogue import TOOLS
+
+    return any(TOOLS[t].uses_torch for t in tools if t in TOOLS)
 
 
 def _uses_memory(tools: list[str]) -> bool:

@@ -13,6 +13,8 @@ class ToolSpec:
     description: str
     #: contract option keys a calling model may fill (LangChain/MCP tool arguments besides the request)
     arguments: tuple[str, ...] = ()
+    #: whether running it imports torch (a cold CLI then starts a tool worker that imports it early)
+    uses_torch: bool = True
 
 
 #: In run order: estimate_data, design_architecture, tune_model, train_model, compress_model,
@@ -20,7 +22,7 @@ class ToolSpec:
 TOOLS: dict[str, ToolSpec] = {t.name: t for t in (
     ToolSpec("estimate_data", ("estimate_data",), "tensor_agent.tools.estimate.tool:estimate_data",
              "How much labelled data a task needs (card table, refined; learning curves on given data).",
-             ("accuracy_target", "num_classes")),
+             ("accuracy_target", "num_classes"), uses_torch=False),
     ToolSpec("design_architecture", ("design", "implement", "train", "fine_tune", "tune"),
              "tensor_agent.tools.design:design_architecture",
              "Build and measure an architecture for the data and budgets; write code for implement.",
@@ -38,7 +40,7 @@ TOOLS: dict[str, ToolSpec] = {t.name: t for t in (
              "Package the current model for Docker, TorchServe, TF Serving, KServe or Kubeflow."),
     ToolSpec("track_experiment", ("track",), "tensor_agent.tools.track:track_experiment",
              "MLflow registry (register, alias, roll back, archive), run comparison, W&B export.",
-             ("action", "alias")),
+             ("action", "alias"), uses_torch=False),
 )}
 
 TOOL_ORDER: tuple[str, ...] = tuple(TOOLS)
