@@ -51,6 +51,17 @@ def start(settings: Any) -> Optional["SidecarMemory"]:
         return _ACTIVE[key]
 
 
+def register(settings: Any, memory: "SidecarMemory") -> bool:
+    """Serve `settings`' store through `memory` in this process (the tool worker's parent-backed memory);
+    False for a Chroma server, which every process reaches directly."""
+    key = _key(settings)
+    if key is None:
+        return False
+    with _LOCK:
+        _ACTIVE[key] = memory
+    return True
+
+
 def active(settings: Any) -> Optional["SidecarMemory"]:
     """The running sidecar of `settings`' store, if `start` launched one in this process."""
     key = _key(settings)

@@ -103,9 +103,7 @@ def serve(home: str, rfd: int, wfd: int, verbose: bool = False) -> int:
     settings = Settings.from_env(home)
     from tensor_agent.memory import sidecar
 
-    key = sidecar._key(settings)
-    if key is not None:
-        sidecar._ACTIVE[key] = _parent_memory(settings, channel)
+    sidecar.register(settings, _parent_memory(settings, channel))
     for request in channel.requests():
         if "warm" in request:
             _warm(request["warm"])
