@@ -1,7 +1,7 @@
-"""Train the learned primary-intent classifier (`tensor_agent.planner.learned`) on labelled planner cases.
+"""Train the learned intent classifier (`tensor_agent.planner.learned`) on labelled planner cases.
 
 Usage: .venv/bin/python -m tensor_agent.planner.learned_train [CASES.jsonl ...]
-(default: evals/cases.jsonl, evals/holdout.jsonl, evals/holdout_v2.jsonl, evals/dev_planner.jsonl).
+(default: every labelled planner set in evals/: cases, holdout*, dev_planner; not tasks.jsonl).
 Needs scikit-learn (training only); writes tensor_agent/planner/intent_model.npz (plain little-endian arrays,
 no pickle; `learned` reads it without numpy).
 """
@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SETS = ["evals/cases.jsonl", "evals/holdout.jsonl", "evals/holdout_v2.jsonl", "evals/dev_planner.jsonl"]
+#: C of the logistic regressions (inverse L2 strength; chosen leave-one-set-out, evals/bench_learned_intent.py).
+C = 20.0
+
+
+def default_sets() -> list[str]:
+    """Every labelled planner case file in evals/ (tasks.jsonl holds whole tasks, not plan labels)."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "evals").glob("*.jsonl") if p.name != "tasks.jsonl")
 
 
 def request_low(text: str) -> str:
@@ -25,25 +31,22 @@ def request_low(text: str) -> str:
     return _lowered(req)[1]
 
 
-def load(paths: list[str]) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
+def load(paths: list[str]) -> tuple[list[str], list[list[str]]]:
+    """(request texts, intent lists) of the addressed cases in `paths`."""
+    texts, intents = [], []
     for p in paths:
         for line in (ROOT / p if not Path(p).is_absolute() else Path(p)).read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             c = json.loads(line)
-            if not c.get("addressed"):
-                continue
-            texts.append(request_low(c["text"]))
-            labels.append(c["intents"][0] if c["intents"] else "none")
-    return texts, labels
+            if c.get("addressed"):
+                texts.append(request_low(c["text"]))
+                intents.append(list(c["intents"]))
+    return texts, intents
 
 
-def train(texts: list[str], labels: list[str], c: float = 20.0):
-    """Fit the model; returns (keys, weights, bias, label names)."""
-    import numpy as np
+def _matrix(texts: list[str]):
     from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
 
     from tensor_agent.planner.learned import BUCKETS, hashed
 
@@ -53,18 +56,36 @@ def train(texts: list[str], labels: list[str], c: float = 20.0):
             rows.append(i)
             cols.append(h)
             vals.append(v)
-    x = csr_matrix((vals, (rows, cols)), shape=(len(texts), BUCKETS))
-    clf = LogisticRegression(C=c, max_iter=3000)
-    clf.fit(x, labels)
-    used = np.unique(np.asarray(cols))
-    weights = clf.coef_.T[used]  # [used buckets, classes]
-    if weights.shape[1] == 1:  # binary: expand to two columns
-        weights = np.hstack([-weights, weights])
-        bias = np.array([-clf.intercept_[0], clf.intercept_[0]])
-    else:
-        bias = clf.intercept_
-    return (used.astype("<i4"), np.ascontiguousarray(weights, dtype="<f4"), bias.astype("<f4"),
-            np.array(clf.classes_, dtype="<U16"))
+    return csr_matrix((vals, (rows, cols)), shape=(len(texts), BUCKETS))
+
+
+def train(texts: list[str], intents: list[list[str]], c: float = C) -> dict:
+    """Fit both heads; returns the arrays of the weights file (int8 weights, per-output scale, packed)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from tensor_agent.catalogue import INTENTS
+    from tensor_agent.planner.learned import FIELD
+
+    x = _matrix(texts)
+    primary = LogisticRegression(C=c, max_iter=3000).fit(x, [i[0] if i else "none" for i in intents])
+    present = [n for n in INTENTS if any(n in i for i in intents)]
+    cols, bias = [primary.coef_.T], [primary.intercept_]  # [buckets, primary labels]
+    for name in present:
+        head = LogisticRegression(C=c, max_iter=3000).fit(x, [name in i for i in intents])
+        cols.append(head.coef_.T)  # [buckets, 1]
+        bias.append(head.intercept_)
+    w = np.hstack(cols)  # [buckets, outputs]
+    used = np.flatnonzero(np.abs(w).max(axis=1) > 0)
+    w = w[used]
+    scale = np.abs(w).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int64) + 128  # [buckets, outputs], 1..255
+    packed = np.zeros((len(used), w.shape[1], FIELD), dtype="|u1")  # learned.Model: one field per output
+    packed[:, :, 0] = q.astype("|u1")
+    return {"keys": used.astype("<i4"), "packed": packed.reshape(len(used), -1), "scale": scale.astype("<f4"),
+            "bias": np.concatenate(bias).astype("<f4"), "primary": np.array(primary.classes_, dtype="<U16"),
+            "present": np.array(present, dtype="<U16")}
 
 
 def main(argv: list[str]) -> int:
@@ -72,10 +93,11 @@ def main(argv: list[str]) -> int:
 
     from tensor_agent.planner.learned import MODEL_PATH
 
-    texts, labels = load(argv or DEFAULT_SETS)
-    keys, weights, bias, names = train(texts, labels)
-    np.savez(MODEL_PATH, keys=keys, weights=weights, bias=bias, labels=names)
-    print(f"{MODEL_PATH}: {len(texts)} cases, {len(names)} labels, {len(keys)} buckets, "
+    texts, intents = load(argv or default_sets())
+    arrays = train(texts, intents)
+    np.savez_compressed(MODEL_PATH, **arrays)
+    print(f"{MODEL_PATH}: {len(texts)} cases, {len(arrays['primary'])} primary labels, "
+          f"{len(arrays['present'])} intents, {len(arrays['keys'])} buckets, "
           f"{MODEL_PATH.stat().st_size / 1024:.0f} KiB")
     return 0
 

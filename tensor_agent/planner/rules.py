@@ -67,14 +67,9 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
     return found
 
 
-def _negated_intents(low: str) -> set[str]:
-    """Intents whose cues are there but negated ("I was going to train a ResNet but ..."): the classifier
-    must not bring them back."""
-    out = set()
-    for intent, patterns in lx.INTENT_CUES.items():
-        if any(negated(low, m.start()) for p in patterns for m in p.finditer(low)):
-            out.add(intent)
-    return out
+def _cued_intents(low: str) -> set[str]:
+    """Every intent a cue pattern matches anywhere in `low`, before negation and scope set any aside."""
+    return {intent for intent, patterns in lx.INTENT_CUES.items() if any(p.search(low) for p in patterns)}
 
 
 def _device_deploy(low: str, span: tuple[int, int]) -> bool:
@@ -465,16 +460,16 @@ def rules_plan(message: str | bytes | None) -> Plan:
         intents = ["compress"]
         constraints_list.append(Constraint(name="question", value=followup[0], span=followup[1],
                                            text=clean[followup[1][0]:followup[1][1]]))
-    if not intents and (modality or architecture or named):
-        # No request cue fired: the learned classifier reads the request when it is confident, else design.
-        from tensor_agent.planner.learned import fallback_intent
+    if followup is None:
+        # The learned classifier reads every request next to the cues (planner/learned.py): it replaces the
+        # primary intent when confident, drops secondary intents it does not see, and answers when no cue fired.
+        from tensor_agent.planner.learned import adjust
 
-        intents = [fallback_intent(low, lx.FALLBACK_INTENT, exclude=_negated_intents(low))]
-    elif not intents and low.strip():
-        from tensor_agent.planner.learned import intent_when_empty
-
-        guess = intent_when_empty(low, exclude=_negated_intents(low))
-        intents = [guess] if guess else []
+        fell_back = not intents
+        if fell_back and (modality or architecture or named):
+            intents = [lx.FALLBACK_INTENT]  # something to design, and no cue says what to do with it
+        cue_found = set(intents)
+        intents = adjust(low, intents, fell_back=fell_back, set_aside=lambda: _cued_intents(low) - cue_found)
     for m in lx.UNKNOWN_MODEL_RE.finditer(clean):
         name = m.group(1)
         if not any(p.search(name.lower()) for _, p in lx.ARCH_CUES) and name.lower() not in ("tensor",):
