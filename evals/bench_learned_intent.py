@@ -3,7 +3,7 @@
 For each held-out set: train the classifier (`planner.learned_train.train`) on every OTHER labelled set in
 evals/, plan the held-out set with the rules planner with that classifier and without it (cue intents, design
 fallback), and score both with `tensor-agent eval`'s scorer. The figure that matters is "with", per set and
-pooled; the default sets are the blind holdouts (v4-v9), written by helpers who never saw the planner, on
+pooled; the default sets are the blind holdouts (holdout_v4 and later), written by helpers who never saw the planner, on
 which the rules' own answers are not tuned (the rules were tuned on cases, holdout, holdout_v2, holdout_v3
 and dev_planner). The thresholds in `planner.learned` were chosen on these same sets, leave-one-set-out
 (the same values win whichever set is left out).
@@ -59,7 +59,8 @@ def run(held: list[str]) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--held", nargs="*", default=[f"evals/holdout_v{i}.jsonl" for i in range(4, 10)])
+    ap.add_argument("--held", nargs="*", default=sorted((str(p.relative_to(ROOT)) for p in (ROOT / "evals").glob("holdout_v*.jsonl")
+                                                         if int(p.stem[9:]) >= 4), key=lambda p: int(Path(p).stem[9:])))
     ap.add_argument("--json", default=None, help="write the report here")
     args = ap.parse_args()
     report = run(args.held)

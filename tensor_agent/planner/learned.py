@@ -12,19 +12,23 @@ with curl" is deploy, "historically, has xgboost or the mlp done better" is reca
 the labelled cases teach to wordings no cue was written for; the rules keep the constraint extraction,
 negation, quoting, the selection guide and every field other than the intents.
 
-How the two are combined (:func:`adjust`; thresholds chosen leave-one-set-out on the blind holdout sets,
-evals/bench_learned_intent.py):
+How the two are combined (:func:`adjust`; thresholds chosen on the blind holdout sets with classifiers
+trained without the set scored, evals/bench_learned_intent.py):
 
-1. The classifier's primary intent replaces the rules' primary when it differs and its probability is at least
-   :data:`OVERRIDE` (or :data:`FALLBACK` when no cue fired and the rules fell back to design or found
-   nothing). After a replacement, the rules' other intents stay only when ``present`` gives them
-   :data:`KEEP_AFTER_OVERRIDE`.
-2. A secondary intent the rules found that runs a tool stays only when ``present`` gives it at least
+1. The classifier's primary intent replaces the rules' primary when it differs and its probability is at
+   least :data:`OVERRIDE` (:data:`FALLBACK` when no cue fired and the rules fell back to design or found
+   nothing; :data:`SET_ASIDE` when the rules matched a cue for it and set it aside: negated, a participle, a
+   condition, a quote, the topic of a question). After a replacement, the rules' other intents stay only
+   when ``present`` gives them :data:`KEEP_AFTER_OVERRIDE`.
+2. When the rules found two or more requests, their primary stands: ordering a sequence of requests
+   ("explain X, then implement it") is what the cue rules are good at, and the classifier's primary head
+   picks the weightier action instead.
+3. A secondary intent the rules found that runs a tool stays only when ``present`` gives it at least
    :data:`KEEP_SECONDARY` ("implement latent diffusion ... small enough to run on a laptop" is not a
-   compression request).
-3. Never: an intent whose cue the rules matched and set aside ("don't train it", "our int8-quantized GPT",
-   "before we deploy it"), an intent from "none", or a bare design for a message in which the rules found
-   nothing at all (thanks, chat).
+   compression request); an intent the rules missed (no cue of it set aside) is added when ``present``
+   gives it :data:`ADD` ("train a vit ... and after that deploy it with torchserve").
+4. Never: an intent the message negates ("don't train it"), an intent from "none", or a bare design for a
+   message in which the rules found nothing at all (thanks, chat).
 
 The weights are a ``.npz`` of plain little-endian arrays (int8 weights with a per-output scale, packed
 per hash bucket: :class:`Model`); at
@@ -48,10 +52,14 @@ MODEL_PATH = Path(__file__).with_name("intent_model.npz")
 OVERRIDE = 0.7
 #: Probability it needs when no cue fired (the rules fell back to design, or found nothing).
 FALLBACK = 0.25
+#: Probability it needs when the rules matched a cue for it and set the cue aside ("our int8-quantized GPT").
+SET_ASIDE = 0.85
 #: Presence probability the rules' other intents need to stay after the primary intent was replaced.
 KEEP_AFTER_OVERRIDE = 0.4
 #: Presence probability a secondary intent the rules found needs to stay.
-KEEP_SECONDARY = 0.2
+KEEP_SECONDARY = 0.1
+#: Presence probability that adds an intent the rules did not find (as a secondary request).
+ADD = 0.8
 #: Secondary intents answered in words (no tool), kept as the rules found them: dropping one could only lose
 #: its peer ("fine-tune the ViT and report recall per class" keeps evaluate and ECLIPSE).
 _ANSWERED = frozenset({"explain", "evaluate", "recall"})
@@ -201,20 +209,36 @@ def read(low: str) -> Optional[Reading]:
     return Reading(m.primary[best], exp[best] / sum(exp), present)
 
 
-def adjust(low: str, intents: list[str], *, fell_back: bool, set_aside: Callable[[], set[str]] = set) -> list[str]:
-    """The rules' `intents` corrected by the classifier (module docstring, steps 1-3).
+def adjust(low: str, intents: list[str], *, fell_back: bool, set_aside: Callable[[], set[str]] = set,
+           negated: Callable[[], set[str]] = set) -> list[str]:
+    """The rules' `intents` corrected by the classifier (module docstring, steps 1-4).
 
     `fell_back`: no request cue fired (the rules' answer is their design fallback, or nothing);
-    `set_aside`: gives the intents whose cues the rules matched and then set aside (negated, a participle, a
-    condition, a quote, the topic of a question): a decision the classifier does not reverse (asked only when
-    needed)."""
+    `set_aside`: gives the intents whose cues the rules matched and then set aside; `negated`: those of them
+    the message negates ("don't train it"), never brought back (both asked only when needed)."""
     r = read(low)
     if r is None:
         return intents
+    aside: dict[str, set[str]] = {}
+
+    def was_set_aside(intent: str) -> bool:
+        if "all" not in aside:
+            aside["all"] = set_aside()
+        return intent in aside["all"]
+
+    def was_negated(intent: str) -> bool:
+        if "negated" not in aside:
+            aside["negated"] = negated()
+        return intent in aside["negated"]
+
     out = list(intents)
     replace = r.primary != "none" and (not out or r.primary != out[0]) and (out or r.primary != "design")
-    if replace and r.confidence >= (FALLBACK if fell_back or not out else OVERRIDE):
-        if r.primary not in set_aside():
-            rest = [i for i in out if i != r.primary and r.present.get(i, 0.0) >= KEEP_AFTER_OVERRIDE]
-            out = [r.primary, *rest]
-    return out[:1] + [i for i in out[1:] if i in _ANSWERED or r.present.get(i, 1.0) >= KEEP_SECONDARY]
+    if replace and len(out) <= 1:
+        need = FALLBACK if fell_back or not out else OVERRIDE
+        if r.confidence >= need and (r.primary in out or not was_set_aside(r.primary) or
+                                     r.confidence >= SET_ASIDE and not was_negated(r.primary)):
+            out = [r.primary, *(i for i in out if i != r.primary and r.present.get(i, 0.0) >= KEEP_AFTER_OVERRIDE)]
+    out = out[:1] + [i for i in out[1:] if i in _ANSWERED or r.present.get(i, 1.0) >= KEEP_SECONDARY]
+    if out:
+        out += [i for i, p in r.present.items() if p >= ADD and i not in out and not was_set_aside(i)]
+    return out

@@ -67,6 +67,16 @@ def _intent_spans(low: str) -> dict[str, list[tuple[int, int]]]:
     return found
 
 
+def _negated_intents(low: str) -> set[str]:
+    """Intents whose cues are there but negated ("I was going to train a ResNet but ..."): the classifier
+    must not bring them back."""
+    out = set()
+    for intent, patterns in lx.INTENT_CUES.items():
+        if any(negated(low, m.start()) for p in patterns for m in p.finditer(low)):
+            out.add(intent)
+    return out
+
+
 def _cued_intents(low: str) -> set[str]:
     """Every intent a cue pattern matches anywhere in `low`, before negation and scope set any aside."""
     return {intent for intent, patterns in lx.INTENT_CUES.items() if any(p.search(low) for p in patterns)}
@@ -469,7 +479,8 @@ def rules_plan(message: str | bytes | None) -> Plan:
         if fell_back and (modality or architecture or named):
             intents = [lx.FALLBACK_INTENT]  # something to design, and no cue says what to do with it
         cue_found = set(intents)
-        intents = adjust(low, intents, fell_back=fell_back, set_aside=lambda: _cued_intents(low) - cue_found)
+        intents = adjust(low, intents, fell_back=fell_back, set_aside=lambda: _cued_intents(low) - cue_found,
+                         negated=lambda: _negated_intents(low))
     for m in lx.UNKNOWN_MODEL_RE.finditer(clean):
         name = m.group(1)
         if not any(p.search(name.lower()) for _, p in lx.ARCH_CUES) and name.lower() not in ("tensor",):

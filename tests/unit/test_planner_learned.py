@@ -86,11 +86,28 @@ def test_the_fallback_takes_the_classifier_at_the_lower_threshold(monkeypatch):
     assert rules_plan(text).intents == ["design"]
 
 
-def test_an_intent_the_rules_set_aside_is_never_brought_back(monkeypatch):
-    _reads(monkeypatch, "train", 0.99)
+def test_a_negated_intent_is_never_brought_back_and_one_set_aside_needs_more(monkeypatch):
+    _reads(monkeypatch, "train", 0.99, train=0.99)
     assert "train" not in rules_plan("@TENSOR design a ViT for the scans but don't train it").intents
-    _reads(monkeypatch, "compress", 0.99)
-    assert rules_plan("@TENSOR our int8-quantized GPT: log its perplexity to MLflow").intents == ["track"]
+    text = "@TENSOR our int8-quantized GPT: log its perplexity to MLflow"  # a participle: compress set aside
+    _reads(monkeypatch, "compress", learned.SET_ASIDE - 0.01, track=0.9)
+    assert rules_plan(text).intents == ["track"]
+    _reads(monkeypatch, "compress", learned.SET_ASIDE, track=0.9)
+    assert rules_plan(text).intents == ["compress", "track"]
+
+
+def test_an_intent_the_rules_missed_is_added_when_the_classifier_sees_it(monkeypatch):
+    text = "@TENSOR design a CNN for digit images"
+    _reads(monkeypatch, "design", 0.9, deploy=learned.ADD)
+    assert rules_plan(text).intents == ["design", "deploy"]
+    _reads(monkeypatch, "design", 0.9, deploy=learned.ADD - 0.01)
+    assert rules_plan(text).intents == ["design"]
+
+
+def test_two_requests_the_rules_found_keep_their_order(monkeypatch):
+    _reads(monkeypatch, "implement", 0.99)
+    plan = rules_plan("@TENSOR explain how graph attention weights neighbours, then implement a gat for our fraud graph")
+    assert plan.intents == ["explain", "implement"]
 
 
 def test_secondary_tool_intents_need_the_classifier_to_see_them(monkeypatch):
