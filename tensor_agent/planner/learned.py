@@ -20,9 +20,10 @@ trained without the set scored, evals/bench_learned_intent.py):
    nothing; :data:`SET_ASIDE` when the rules matched a cue for it and set it aside: negated, a participle, a
    condition, a quote, the topic of a question). After a replacement, the rules' other intents stay only
    when ``present`` gives them :data:`KEEP_AFTER_OVERRIDE`.
-2. When the rules found two or more requests, their primary stands: ordering a sequence of requests
-   ("explain X, then implement it") is what the cue rules are good at, and the classifier's primary head
-   picks the weightier action instead.
+2. When the rules found two or more requests, their primary stands unless it runs a tool that ``present``
+   does not see (below :data:`KEEP_AFTER_OVERRIDE`): ordering a sequence of requests ("explain X, then
+   implement it") is what the cue rules are good at, and the classifier's primary head picks the weightier
+   action instead; but a stray first cue ("set up a k-fold protocol for the mlp" is not a design) goes.
 3. A secondary intent the rules found that runs a tool stays only when ``present`` gives it at least
    :data:`KEEP_SECONDARY` ("implement latent diffusion ... small enough to run on a laptop" is not a
    compression request); an intent the rules missed (no cue of it set aside) is added when ``present``
@@ -233,7 +234,8 @@ def adjust(low: str, intents: list[str], *, fell_back: bool, set_aside: Callable
 
     out = list(intents)
     replace = r.primary != "none" and (not out or r.primary != out[0]) and (out or r.primary != "design")
-    if replace and len(out) <= 1:
+    stray = len(out) > 1 and out[0] not in _ANSWERED and r.present.get(out[0], 1.0) < KEEP_AFTER_OVERRIDE
+    if replace and (len(out) <= 1 or stray):
         need = FALLBACK if fell_back or not out else OVERRIDE
         if r.confidence >= need and (r.primary in out or not was_set_aside(r.primary) or
                                      r.confidence >= SET_ASIDE and not was_negated(r.primary)):

@@ -104,10 +104,15 @@ def test_an_intent_the_rules_missed_is_added_when_the_classifier_sees_it(monkeyp
     assert rules_plan(text).intents == ["design"]
 
 
-def test_two_requests_the_rules_found_keep_their_order(monkeypatch):
-    _reads(monkeypatch, "implement", 0.99)
+def test_two_requests_the_rules_found_keep_their_order_unless_the_first_is_stray(monkeypatch):
+    _reads(monkeypatch, "implement", 0.99, explain=0.0)  # answered in words: the rules' order stands
     plan = rules_plan("@TENSOR explain how graph attention weights neighbours, then implement a gat for our fraud graph")
     assert plan.intents == ["explain", "implement"]
+    text = "@TENSOR train the churn xgboost and then quantize it"
+    _reads(monkeypatch, "compress", 0.99, train=learned.KEEP_AFTER_OVERRIDE)
+    assert rules_plan(text).intents == ["train", "compress"]
+    _reads(monkeypatch, "compress", 0.99, train=learned.KEEP_AFTER_OVERRIDE - 0.01)  # a tool the classifier does not see
+    assert rules_plan(text).intents == ["compress"]
 
 
 def test_secondary_tool_intents_need_the_classifier_to_see_them(monkeypatch):
