@@ -24,9 +24,9 @@ _SUBORDINATE = re.compile(r"(?:\bto|\bwhen|\bwhile|\bfor|\bbefore|\bduring|\baft
                           r"\bam|\bis|\bare|\bof|\bin|\bby|\babout|\bthe|\bmy|\bwhich|\bthat|\bwe|\bi|\bthey|\byou|\bwas|\bwere|\bbeen|\bbe)\s+(?:\w+\s+)?$")
 _QUESTION_INTENTS = {"estimate_data", "evaluate", "explain", "recall"}
 # "before we deploy it, ..." / "once you've trained it": the clause is a condition, not a request.
-_CONDITION = re.compile(r"\b(?:that|which)\s+$|\b(?:when|while|whilst|during)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?!(?:while|whilst|as) you\b)(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,3}\s+$|"
+_CONDITION = re.compile(r"(?<!after )(?<!following )(?<!besides )(?<!beyond )(?<!of )(?<!with )\b(?:that|which)\s+$|\b(?:when|while|whilst|during)\s+$|\b(?:that|which)\s+(?:has|have|needs?|must|should|will|would|can|could|is able|are able)\s+$|\b(?!(?:while|whilst|as) you\b)(?:before|when|while|once|until|whenever|if|suppose|supposing|imagine|assuming|assume|what if|say)\s+(?:we|i|you|they|it|people|users)\b(?:\s+[\w']+){0,3}\s+$|"
                         r"\b(?:is it|would it be|isn't it|is that|would that be|does it make sense|is there any point|is there a point|is it worth|worth it)"
-                        r"\s+(?:[\w']+\s+){0,3}(?:to|in)\s+$|"
+                        r"\s+(?!(?:possible|ok|okay|alright) to\b)(?:[\w']+\s+){0,3}(?:to|in)\s+$|"  # "would it be possible to train X": a polite request
                         r"\b(?:the|a|an|this|that|which|our|my|those|these)\s+(?:(?!should\b|can\b|could\b|would\b|will\b|do\b|does\b|did\b|shall\b|must\b|may\b|might\b)[\w-]+\s+){0,2}"
                         r"(?:we|i|they|we've|i've|they've|we're|i'm|we've been|i've been)"
                         r"\s+(?:already |just |currently |usually |recently |also )?$")

@@ -94,3 +94,18 @@ def test_well_is_not_we_will_and_implementing_a_technique_is_code():
     assert plan.modality == "text"
     plan = rules_plan("@TENSOR implement knowledge distillation for our CNN in PyTorch, code only")
     assert plan.intents == ["implement"] and plan.tools == ["design_architecture"]
+
+
+@pytest.mark.parametrize("text,intents", [
+    ("@TENSOR fine-tune a pretrained efficientnet on ./xrays/ and after that deploy it behind an http endpoint in docker",
+     ["fine_tune", "deploy"]),  # "after that" is sequencing, not a relative clause ("a model that deploys ...")
+    ("@TENSOR evaluate the gpt on held-out text with perplexity and after that tune its dropout", ["evaluate", "tune"]),
+    ("@TENSOR is it possible to train a xgboost on breast cancer? put it in docker after", ["train", "deploy"]),
+    ("@TENSOR would it be possible to run a small sweep on the iris xgboost", ["tune"]),  # a polite request
+    ("@TENSOR design a cnn that we can quantize later", ["design"]),
+])
+def test_sequencing_and_polite_requests_by_the_rules_alone(monkeypatch, text, intents):
+    from tensor_agent.planner import learned
+
+    monkeypatch.setattr(learned, "_model", lambda: None)  # the cue rules on their own
+    assert rules_plan(text).intents == intents
