@@ -41,7 +41,7 @@ def run(held: list[str]) -> dict:
         t0 = time.perf_counter()
         train = [p for p in every if Path(p).name != Path(h).name]
         arrays = learned_train.train(*learned_train.load(train))
-        model = learned.model_from_arrays({k: np.asarray(v).reshape(-1).tolist() if k != "packed" else v.tobytes()
+        model = learned.model_from_arrays({k: np.asarray(v).reshape(-1).tolist() if k != "weights" else v.tobytes()
                                            for k, v in arrays.items()})
         cases = load_cases(ROOT / h)
         addressed = [c for c in cases if c[1].addressed]

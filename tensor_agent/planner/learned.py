@@ -31,8 +31,8 @@ trained without the set scored, evals/bench_learned_intent.py):
 4. Never: an intent the message negates ("don't train it"), an intent from "none", or a bare design for a
    message in which the rules found nothing at all (thanks, chat).
 
-The weights are a ``.npz`` of plain little-endian arrays (int8 weights with a per-output scale, packed
-per hash bucket: :class:`Model`); at
+The weights are a ``.npz`` of plain little-endian arrays (int8 weights with a per-output scale, one row
+per hash bucket that has any: :class:`Model`); at
 inference it is read with the standard library (zipfile + the ``.npy`` header, never pickle) so the planning
 path does not import numpy (~0.3-0.6 s cold).
 """
@@ -42,10 +42,10 @@ from __future__ import annotations
 import re
 import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 #: Where the trained weights live (written by ``learned_train``).
 MODEL_PATH = Path(__file__).with_name("intent_model.npz")
@@ -127,7 +127,7 @@ def _read_npy(raw: bytes) -> tuple[list, tuple[int, ...], str]:
     return values, shape, descr
 
 
-#: Bytes per output in a packed weights row (see :class:`Model`).
+#: Bytes per output in a spread weights row (see :class:`Model`).
 FIELD = 4
 #: Feature values are rounded to multiples of 1 / ONE before the packed products.
 ONE = 1 << 16
@@ -135,30 +135,35 @@ ONE = 1 << 16
 
 @dataclass(frozen=True)
 class Model:
-    """The weights, packed so that one request costs one big-integer multiply-add per feature.
+    """The weights, laid out so that one request costs one big-integer multiply-add per feature.
 
-    Row r of `packed` holds the int8 weights of one hash bucket for every output (primary labels, then
-    intents), each stored as ``w + 128`` (0..255) in its own little-endian :data:`FIELD`-byte field. Reading
-    a row as one integer, ``sum(round(v * ONE) * row)`` then adds every output's ``q * (w + 128)`` in its own
-    field at once; a field cannot carry into the next (at most ~20 * ONE * 255 < 2**32 for an L2-normalised
-    vector). Output k is then ``scale[k] * (field_k - 128 * sum(q)) / ONE + bias[k]``.
+    `weights` holds, per hash bucket that has any, one byte per output (primary labels, then intents): the
+    int8 weight plus 128 (0..255). A row is spread into one little-endian :data:`FIELD`-byte field per output
+    (``array("I", iter(row))``, a C-level copy) and read as one integer; ``sum(round(v * ONE) * row)`` then adds
+    every output's ``q * (w + 128)`` in its own field at once. A field cannot carry into the next (at most
+    ~25 * ONE * 255 < 2**32 for an L2-normalised vector of a few hundred features). Output k is then
+    ``scale[k] * (field_k - 128 * sum(q)) / ONE + bias[k]``.
     """
 
-    index: dict[int, int]  # hash bucket -> row
-    packed: bytes          # [rows, outputs * FIELD]
+    rows: Any              # array("i") over every hash bucket: its row in `weights`, or -1
+    weights: bytes         # [rows, outputs], uint8 (int8 weight + 128)
     scale: list[float]     # per output: weight = int8 * scale
     bias: list[float]      # per output
     primary: list[str]     # softmax labels (intents and "none")
     present: list[str]     # one logistic output per intent
+    spread: dict = field(default_factory=dict, compare=False)  # row -> its spread integer (filled on use)
 
 
 def model_from_arrays(arrays: dict) -> Model:
     """A :class:`Model` from the weights file's arrays (each a flat sequence, as `_read_npy` gives them)."""
-    keys, packed, scale, bias, primary, present = (
-        arrays[k] for k in ("keys", "packed", "scale", "bias", "primary", "present"))
-    if len(packed) != len(keys) * len(bias) * FIELD:
-        raise ValueError("packed weights do not match the outputs")
-    return Model(dict(zip(keys, range(len(keys)))), bytes(packed), list(scale), list(bias),
+    from array import array
+
+    rows, weights, scale, bias, primary, present = (
+        arrays[k] for k in ("rows", "weights", "scale", "bias", "primary", "present"))
+    n_rows = len(weights) // max(1, len(bias))
+    if len(rows) != BUCKETS or len(weights) != n_rows * len(bias) or max(rows, default=-1) >= n_rows:
+        raise ValueError("weights do not match the buckets and outputs")
+    return Model(rows if isinstance(rows, array) else array("i", rows), bytes(weights), list(scale), list(bias),
                  list(primary), list(present))
 
 
@@ -190,15 +195,19 @@ def read(low: str) -> Optional[Reading]:
     m = _model()
     if m is None:
         return None
+    from array import array
+
     n_out = len(m.bias)
-    width = n_out * FIELD
     total = acc = 0
     for h, v in hashed(low).items():
-        i = m.index.get(h)
-        if i is not None:
+        i = m.rows[h]
+        if i >= 0:
+            big = m.spread.get(i)
+            if big is None:  # [outputs] bytes -> one FIELD-byte field each, read as one integer
+                big = m.spread[i] = int.from_bytes(array("I", iter(m.weights[i * n_out:(i + 1) * n_out])).tobytes(), "little")
             q = round(v * ONE)
             total += q
-            acc += q * int.from_bytes(m.packed[i * width:(i + 1) * width], "little")  # every output at once
+            acc += q * big  # every output at once
     mask = (1 << (8 * FIELD)) - 1
     fields = [(acc >> (8 * FIELD * k)) & mask for k in range(n_out)]  # [outputs]
     logits = [b + s * (f - 128 * total) / ONE for f, s, b in zip(fields, m.scale, m.bias)]

@@ -60,12 +60,12 @@ def _matrix(texts: list[str]):
 
 
 def train(texts: list[str], intents: list[list[str]], c: float = C) -> dict:
-    """Fit both heads; returns the arrays of the weights file (int8 weights, per-output scale, packed)."""
+    """Fit both heads; returns the arrays of the weights file (int8 weights + 128, per-output scale, bucket rows)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     from tensor_agent.catalogue import INTENTS
-    from tensor_agent.planner.learned import FIELD
+    from tensor_agent.planner.learned import BUCKETS
 
     x = _matrix(texts)
     primary = LogisticRegression(C=c, max_iter=3000).fit(x, [i[0] if i else "none" for i in intents])
@@ -80,10 +80,10 @@ def train(texts: list[str], intents: list[list[str]], c: float = C) -> dict:
     w = w[used]
     scale = np.abs(w).max(axis=0) / 127.0
     scale[scale == 0] = 1.0
-    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int64) + 128  # [buckets, outputs], 1..255
-    packed = np.zeros((len(used), w.shape[1], FIELD), dtype="|u1")  # learned.Model: one field per output
-    packed[:, :, 0] = q.astype("|u1")
-    return {"keys": used.astype("<i4"), "packed": packed.reshape(len(used), -1), "scale": scale.astype("<f4"),
+    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int64) + 128  # [buckets used, outputs], 1..255
+    rows = np.full(BUCKETS, -1, dtype="<i4")  # learned.Model: every bucket's row, -1 when it has none
+    rows[used] = np.arange(len(used))
+    return {"rows": rows, "weights": q.astype("|u1"), "scale": scale.astype("<f4"),
             "bias": np.concatenate(bias).astype("<f4"), "primary": np.array(primary.classes_, dtype="<U16"),
             "present": np.array(present, dtype="<U16")}
 

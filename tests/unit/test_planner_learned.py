@@ -24,8 +24,8 @@ def _npz() -> dict:
 def test_weights_file_is_plain_arrays_and_the_reader_matches_numpy():
     assert learned.MODEL_PATH.is_file(), "train it: python -m tensor_agent.planner.learned_train"
     m, z = learned._model(), _npz()
-    assert m.index == {int(h): i for i, h in enumerate(z["keys"])}
-    assert m.packed == z["packed"].tobytes() and z["packed"].shape == (len(z["keys"]), len(z["bias"]) * learned.FIELD)
+    assert list(m.rows) == z["rows"].tolist() and len(m.rows) == learned.BUCKETS
+    assert m.weights == z["weights"].tobytes() and z["weights"].shape == (int(z["rows"].max()) + 1, len(z["bias"]))
     assert np.allclose(m.scale, z["scale"]) and np.allclose(m.bias, z["bias"])
     assert m.primary == z["primary"].tolist() and m.present == z["present"].tolist()
     assert "design" in m.primary and "none" in m.primary and set(m.present) <= set(INTENTS)
@@ -35,14 +35,11 @@ def test_weights_file_is_plain_arrays_and_the_reader_matches_numpy():
                                  "just optimize the dropout of the wine mlp", "x", ""])
 def test_packed_reading_agrees_with_a_float_computation(low):
     z = _npz()
-    n_out = len(z["bias"])
-    w = z["packed"].reshape(len(z["keys"]), n_out, learned.FIELD)[:, :, 0].astype("float64") - 128.0
-    w *= z["scale"]  # [buckets, outputs]
+    w = (z["weights"].astype("float64") - 128.0) * z["scale"]  # [rows, outputs]
     logits = z["bias"].astype("float64").copy()
-    row = {int(h): i for i, h in enumerate(z["keys"])}
     for h, v in learned.hashed(low).items():
-        if h in row:
-            logits += v * w[row[h]]
+        if z["rows"][h] >= 0:
+            logits += v * w[z["rows"][h]]
     k = len(z["primary"])
     p = np.exp(logits[:k] - logits[:k].max())
     p /= p.sum()
@@ -164,3 +161,15 @@ def test_without_a_weights_file_the_rules_stand(monkeypatch, tmp_path):
         assert rules_plan("@TENSOR the sentiment model, a container, the run command").intents == ["design"]
     finally:
         learned._model.cache_clear()
+
+
+def test_training_writes_what_the_reader_reads(monkeypatch):
+    from tensor_agent.planner import learned_train
+
+    texts, intents = learned_train.load(["evals/holdout_v6.jsonl"])
+    arrays = learned_train.train(texts, intents)
+    m = learned.model_from_arrays({k: (v.tobytes() if k == "weights" else v.reshape(-1).tolist()) for k, v in arrays.items()})
+    assert len(m.rows) == learned.BUCKETS and set(m.primary) == {i[0] if i else "none" for i in intents}
+    monkeypatch.setattr(learned, "_model", lambda: m)
+    right = sum(learned.read(t).primary == (i[0] if i else "none") for t, i in zip(texts, intents))
+    assert right >= 0.95 * len(texts)  # it learned its own cases
