@@ -97,7 +97,7 @@ def main(argv: list[str]) -> int:
     arrays = train(texts, intents)
     np.savez_compressed(MODEL_PATH, **arrays)
     print(f"{MODEL_PATH}: {len(texts)} cases, {len(arrays['primary'])} primary labels, "
-          f"{len(arrays['present'])} intents, {len(arrays['keys'])} buckets, "
+          f"{len(arrays['present'])} intents, {int((arrays['rows'] >= 0).sum())} buckets, "
           f"{MODEL_PATH.stat().st_size / 1024:.0f} KiB")
     return 0
 

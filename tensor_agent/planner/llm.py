@@ -555,7 +555,7 @@ def _complete(draft: PlanDraft, rules: Plan, constraints: list[Constraint]) -> t
     from tensor_agent.planner.rules import signals
 
     modality, architecture = draft.modality, draft.architecture
-    if modality is None and architecture and architecture != "mlp":
+    if modality is None and architecture:
         modality = family_modality(architecture)
     if architecture is None and modality is not None:
         if rules.modality == modality and rules.architecture:

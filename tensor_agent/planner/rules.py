@@ -205,7 +205,7 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
             for m in p.finditer(low):
                 if not negated(low, m.start(), declines=False) and not _output_format(low, m.start()):  # "not a GNN please", "no images, just the table"
                     hits.setdefault(modality, []).append(m.start())
-    for at, family in named:  # a named family is a cue for its catalogue modality (an MLP says nothing)
+    for at, family in named:  # a named family is a cue for its catalogue modality (an MLP only without data words)
         fam_modality = family_modality(family)
         if family != "mlp" and fam_modality not in ("text_generation", "image_generation", "sequence"):
             # A family the user names outweighs one data word, unless a data word names what it is for ("a text CNN").
@@ -246,9 +246,8 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     if rest:
         # Most cues wins; ties go to the earliest cue.
         return max(rest, key=lambda k: (len(rest[k]), -min(rest[k])))
-    for _, family in named:
-        if family != "mlp":  # an MLP says nothing about the data
-            return "text" if lx.SEQ2SEQ.search(low) and family == "t5" else family_modality(family)
+    for _, family in named:  # no data cue: the named family's catalogue modality (an MLP alone is tabular)
+        return "text" if lx.SEQ2SEQ.search(low) and family == "t5" else family_modality(family)
     return None
 
 

@@ -109,3 +109,12 @@ def test_sequencing_and_polite_requests_by_the_rules_alone(monkeypatch, text, in
 
     monkeypatch.setattr(learned, "_model", lambda: None)  # the cue rules on their own
     assert rules_plan(text).intents == intents
+
+
+@pytest.mark.parametrize("text,modality", [
+    ("@TENSOR hyperparam search on the mlp for 10 min", "tabular"),  # a named MLP alone: the catalogue's tabular
+    ("@TENSOR what lr did the mlp use last time?", "tabular"),
+    ("@TENSOR train an MLP on the 8x8 digit images", "image"),  # data words still say what it is for
+])
+def test_a_named_mlp_alone_is_tabular(text, modality):
+    assert rules_plan(text).modality == modality
