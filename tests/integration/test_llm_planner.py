@@ -417,8 +417,8 @@ def test_bytes_message_through_make_plan(server, llm_settings):
       "constraints": [{"name": "device", "value": "mobile", "text": "phone"}]},
      ("image", "efficientnet", ["PRISM"])),
     ({"intents": ["explain"], "modality": None, "architecture": "mlp", "peers": ["AXIOM"]},
-     (None, "mlp", ["AXIOM"])),
-], ids=["family-implies-modality", "guide-and-intent-peers", "mobile-image-guide", "mlp-tells-no-modality"])
+     ("tabular", "mlp", ["AXIOM"])),  # an MLP alone: the catalogue's tabular, as the rules planner says
+], ids=["family-implies-modality", "guide-and-intent-peers", "mobile-image-guide", "mlp-implies-tabular"])
 def test_contract_rules_complete_the_model_answer(server, llm_settings, draft, expected):
     def fallback(t: str) -> Plan:  # a rules plan that knows nothing, so the completion is ours
         return Plan(addressed=True, intents=["design"], tools=["design_architecture"], text=t)
