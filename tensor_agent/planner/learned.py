@@ -169,14 +169,20 @@ def model_from_arrays(arrays: dict) -> Model:
 
 @lru_cache(maxsize=1)
 def _model() -> Optional[Model]:
-    """The trained model, or None when it has not been trained."""
+    """The trained model, or None when it has not been trained or its file cannot be read (the planner never
+    raises: the rules then plan alone, and the reason goes to the log)."""
     if not MODEL_PATH.is_file():
         return None
+    import logging
     import zipfile
 
-    with zipfile.ZipFile(MODEL_PATH) as z:
-        arrays = {name[:-4]: _read_npy(z.read(name))[0] for name in z.namelist() if name.endswith(".npy")}
-    return model_from_arrays(arrays)
+    try:
+        with zipfile.ZipFile(MODEL_PATH) as z:
+            arrays = {name[:-4]: _read_npy(z.read(name))[0] for name in z.namelist() if name.endswith(".npy")}
+        return model_from_arrays(arrays)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, SyntaxError) as exc:
+        logging.getLogger(__name__).warning("intent classifier not loaded from %s: %s", MODEL_PATH, exc)
+        return None
 
 
 @dataclass(frozen=True)

@@ -173,3 +173,16 @@ def test_training_writes_what_the_reader_reads(monkeypatch):
     monkeypatch.setattr(learned, "_model", lambda: m)
     right = sum(learned.read(t).primary == (i[0] if i else "none") for t, i in zip(texts, intents))
     assert right >= 0.95 * len(texts)  # it learned its own cases
+
+
+@pytest.mark.parametrize("content", [b"not a zip file", b"PK\x03\x04broken"])
+def test_an_unreadable_weights_file_leaves_the_rules_planning(monkeypatch, tmp_path, content):
+    bad = tmp_path / "intent_model.npz"
+    bad.write_bytes(content)
+    monkeypatch.setattr(learned, "MODEL_PATH", bad)
+    learned._model.cache_clear()
+    try:
+        assert learned.read("anything") is None
+        assert rules_plan("@TENSOR design a CNN for digit images").intents == ["design"]
+    finally:
+        learned._model.cache_clear()
