@@ -246,7 +246,8 @@ def _modality(low: str, named: list[tuple[int, str]]) -> str | None:
     if rest:
         # Most cues wins; ties go to the earliest cue.
         return max(rest, key=lambda k: (len(rest[k]), -min(rest[k])))
-    for _, family in named:  # no data cue: the named family's catalogue modality (an MLP alone is tabular)
+    if named:  # no data cue: the first named family's catalogue modality (an MLP alone is tabular)
+        family = named[0][1]
         return "text" if lx.SEQ2SEQ.search(low) and family == "t5" else family_modality(family)
     return None
 
