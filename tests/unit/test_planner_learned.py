@@ -153,16 +153,6 @@ def test_reader_refuses_object_arrays(tmp_path):
         learned._read_npy(raw.read_bytes())
 
 
-def test_without_a_weights_file_the_rules_stand(monkeypatch, tmp_path):
-    monkeypatch.setattr(learned, "MODEL_PATH", tmp_path / "missing.npz")
-    learned._model.cache_clear()
-    try:
-        assert learned.read("anything") is None
-        assert rules_plan("@TENSOR the sentiment model, a container, the run command").intents == ["design"]
-    finally:
-        learned._model.cache_clear()
-
-
 def test_training_writes_what_the_reader_reads(monkeypatch):
     from tensor_agent.planner import learned_train
 
@@ -175,14 +165,19 @@ def test_training_writes_what_the_reader_reads(monkeypatch):
     assert right >= 0.95 * len(texts)  # it learned its own cases
 
 
-@pytest.mark.parametrize("content", [b"not a zip file", b"PK\x03\x04broken"])
-def test_an_unreadable_weights_file_leaves_the_rules_planning(monkeypatch, tmp_path, content):
-    bad = tmp_path / "intent_model.npz"
-    bad.write_bytes(content)
-    monkeypatch.setattr(learned, "MODEL_PATH", bad)
+@pytest.mark.parametrize("content,text,intents", [
+    (None, "@TENSOR the sentiment model, a container, the run command", ["design"]),  # no file: the design fallback
+    (b"not a zip file", "@TENSOR design a CNN for digit images", ["design"]),
+    (b"PK\x03\x04broken", "@TENSOR design a CNN for digit images", ["design"]),
+], ids=["missing", "not-a-zip", "broken-zip"])
+def test_without_a_usable_weights_file_the_rules_plan_alone(monkeypatch, tmp_path, content, text, intents):
+    path = tmp_path / "intent_model.npz"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setattr(learned, "MODEL_PATH", path)
     learned._model.cache_clear()
     try:
         assert learned.read("anything") is None
-        assert rules_plan("@TENSOR design a CNN for digit images").intents == ["design"]
+        assert rules_plan(text).intents == intents
     finally:
         learned._model.cache_clear()
