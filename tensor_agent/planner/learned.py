@@ -47,6 +47,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from tensor_agent.catalogue import INTENTS
+from tensor_agent.catalogue.tools import TOOLS
+
 #: Where the trained weights live (written by ``learned_train``).
 MODEL_PATH = Path(__file__).with_name("intent_model.npz")
 #: Probability the classifier's primary intent needs to replace a primary intent a cue found.
@@ -61,9 +64,9 @@ KEEP_AFTER_OVERRIDE = 0.4
 KEEP_SECONDARY = 0.1
 #: Presence probability that adds an intent the rules did not find (as a secondary request).
 ADD = 0.8
-#: Secondary intents answered in words (no tool), kept as the rules found them: dropping one could only lose
-#: its peer ("fine-tune the ViT and report recall per class" keeps evaluate and ECLIPSE).
-_ANSWERED = frozenset({"explain", "evaluate", "recall"})
+#: Secondary intents answered in words (no catalogue tool runs for them: explain, evaluate, recall), kept as the
+#: rules found them: dropping one could only lose its peer ("fine-tune the ViT and report recall per class").
+_ANSWERED = frozenset(INTENTS) - {i for spec in TOOLS.values() for i in spec.intents}
 #: Number of hash buckets of the features.
 BUCKETS = 1 << 18
 
